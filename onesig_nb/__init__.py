@@ -1,0 +1,94 @@
+"""onesig_nb: from a Segment cohort to a OneSignal push, safely, inside a notebook.
+
+    import onesig_nb as osn
+    cohort = osn.load_cohort("workspace/segment-logs", audience="cart_abandoners")
+    msg = osn.Message(contents="Hi {{ first_name | default: 'there' }}")
+    camp = osn.Campaign("cart-nudge", cohort, msg, osn.connect())
+    camp.plan(); camp.send_test(["qa-1"]); camp.send(confirm=True)
+
+Names are imported on first use (PEP 562), so ``import onesig_nb`` stays cheap in scripts and
+the CLI. Widgets live in :mod:`onesig_nb.widgets` and are never imported from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "Campaign",
+    "CampaignResult",
+    "Cohort",
+    "ConfigError",
+    "Message",
+    "OneSigNbError",
+    "OneSignal",
+    "RateLimited",
+    "Sandbox",
+    "TagSync",
+    "TransportError",
+    "ValidationError",
+    "campaigns",
+    "connect",
+    "list_audiences",
+    "load_cohort",
+]
+
+# name -> module that defines it
+_LAZY = {
+    "APIError": "onesig_nb.errors",
+    "AuthError": "onesig_nb.errors",
+    "ConfigError": "onesig_nb.errors",
+    "OneSigNbError": "onesig_nb.errors",
+    "RateLimited": "onesig_nb.errors",
+    "TransportError": "onesig_nb.errors",
+    "ValidationError": "onesig_nb.errors",
+    "Sandbox": "onesig_nb.sandbox",
+    "OneSignal": "onesig_nb.onesignal",
+    "connect": "onesig_nb.onesignal",
+    "Cohort": "onesig_nb.cohort",
+    "load_cohort": "onesig_nb.cohort",
+    "list_audiences": "onesig_nb.cohort",
+    "Message": "onesig_nb.message",
+    "Campaign": "onesig_nb.campaign",
+    "CampaignResult": "onesig_nb.campaign",
+    "TagSync": "onesig_nb.campaign",
+    "campaigns": "onesig_nb.campaign",
+}
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'onesig_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from .campaign import Campaign, CampaignResult, TagSync, campaigns
+    from .cohort import Cohort, list_audiences, load_cohort
+    from .errors import (
+        APIError,
+        AuthError,
+        ConfigError,
+        OneSigNbError,
+        RateLimited,
+        TransportError,
+        ValidationError,
+    )
+    from .message import Message
+    from .onesignal import OneSignal, connect
+    from .sandbox import Sandbox

@@ -1,0 +1,69 @@
+"""OneSignal API limits as named constants, each with where the number comes from.
+
+Shared by the client (to split and validate before sending) and the sandbox (to reject what the
+real API rejects). Sources: OneSignal's REST reference pages and the two OpenAPI specs kept in the
+project's reference folder (legacy v1.2.2 ``api.json`` and the documentation spec v11.6).
+"""
+
+from __future__ import annotations
+
+#: ``include_external_user_ids`` on legacy ``POST /api/v1/notifications``: 2,000 ids per call
+#: (v1.2.2 spec, Notification schema; "Create notification" reference).
+LEGACY_MAX_EXTERNAL_IDS = 2_000
+
+#: ``include_aliases.external_id`` on current ``POST /notifications``: 20,000 aliases per call
+#: ("Push notification" reference, targeting section).
+CURRENT_MAX_ALIASES = 20_000
+
+#: Tags changed in one edit-tags / update-user request (v1.2.2 spec "100 tags per call";
+#: rate-limit page "100 property updates per request").
+MAX_TAGS_PER_REQUEST = 100
+
+#: Action buttons per notification ("Push notification" reference: ``buttons`` max 3).
+MAX_BUTTONS = 3
+
+#: Web buttons per notification (Chrome only; same reference: ``web_buttons`` max 2).
+MAX_WEB_BUTTONS = 2
+
+#: Bytes of ``data`` / ``custom_data`` on a push (both specs: 2,048 bytes for push and SMS).
+MAX_DATA_BYTES = 2_048
+
+#: ``ttl`` range in seconds: default 3 days, at most 28 days (both specs).
+DEFAULT_TTL_SECONDS = 259_200
+MAX_TTL_SECONDS = 2_419_200
+
+#: ``name`` of a message: at most 128 characters (current spec).
+MAX_NAME_CHARS = 128
+
+#: Idempotency keys are honoured for 30 days ("Idempotent notification requests" reference).
+IDEMPOTENCY_WINDOW_SECONDS = 30 * 24 * 3600
+
+#: Per-app request budgets ("Rate limits" reference): create-message on the free plan 150/s
+#: (paid: 6,000/s); user and tag updates 1,000/s per app and 1/s per user; view calls 1/s.
+CREATE_NOTIFICATION_PER_SECOND_FREE = 150
+CREATE_NOTIFICATION_PER_SECOND_PAID = 6_000
+USER_UPDATES_PER_SECOND = 1_000
+USER_UPDATES_PER_USER_PER_SECOND = 1
+VIEW_PER_SECOND = 1
+
+#: Tag keys OneSignal reserves for personalization; a tag with one of these names cannot be
+#: used as a bare Liquid variable ("Add user data tags" reference).
+RESERVED_TAG_KEYS = frozenset(
+    {
+        "message",
+        "notification",
+        "subscription",
+        "user",
+        "template",
+        "app",
+        "org",
+        "dynamic_content",
+        "data_feed",
+        "journey",
+        "custom_data",
+    }
+)
+
+#: Hosts of the two API generations. Legacy paths start with ``/api/v1``; current ones do not.
+LEGACY_HOST = "https://onesignal.com"
+CURRENT_HOST = "https://api.onesignal.com"
