@@ -54,7 +54,7 @@ def tag_value(value: Any, *, name: str = "value") -> str | None:
         return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return value.isoformat(timespec="seconds") + "Z"
     if isinstance(value, _dt.date):
         return value.isoformat()

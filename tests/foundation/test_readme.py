@@ -1,0 +1,41 @@
+"""The README's quickstart runs as written, offline, and sends each person exactly one push."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def quickstart_code() -> str:
+    text = README.read_text()
+    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1, "the quickstart should be one copy-pasteable block"
+    return blocks[0]
+
+
+def test_readme_quickstart_runs_and_is_exactly_once(sample_workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ONESIG_NB_WORKSPACE", str(sample_workspace))
+    namespace: dict = {}
+    exec(compile(quickstart_code(), str(README), "exec"), namespace)
+
+    cohort, client, result = namespace["cohort"], namespace["client"], namespace["result"]
+    sandbox = client.sandbox
+    try:
+        frame = result.to_frame()
+        assert len(frame) == len(cohort) > 0
+        assert set(frame.external_id) == set(cohort.external_ids)
+        deliveries = sandbox.deliveries()
+        campaign_rows = deliveries[deliveries.notification_id.isin(set(frame.notification_id))]
+        # exactly once: no (person, device) pair got the campaign twice
+        assert not campaign_rows.duplicated(["external_id", "platform"]).any()
+        sent = set(frame.loc[frame.status == "sent", "external_id"])
+        assert set(campaign_rows.external_id) == sent
+        assert (tmp_path / "campaigns.sqlite").exists()
+    finally:
+        client.close()
+        if sandbox is not None:
+            sandbox.stop()
