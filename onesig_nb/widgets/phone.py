@@ -1,0 +1,191 @@
+"""HTML/CSS mock-ups of a push on an iOS lock screen, an Android shade and Chrome on a desktop.
+
+Pure functions returning HTML strings (no ipywidgets), so the preview widget, static
+``_repr_html_`` output and tests all share them. Every piece of user text is escaped, and text
+elements carry ``dir="auto"`` so right-to-left scripts and emoji display as the device would.
+Truncation follows :data:`onesig_nb.message.DEVICE_LIMITS` (approximate, sourced figures).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from ..message import DEVICE_LIMITS
+
+__all__ = ["android_html", "chrome_html", "devices_html", "ios_html", "truncate"]
+
+_STYLE = """<style>
+.osn-devices{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;font-family:-apple-system,
+ 'Segoe UI',Roboto,Helvetica,Arial,sans-serif}
+.osn-device{width:300px}.osn-device-label{font-size:11px;color:#666;margin:0 0 4px 2px;
+ text-transform:uppercase;letter-spacing:.04em}
+.osn-ios{background:linear-gradient(160deg,#4b6cb7,#182848);padding:14px;border-radius:22px}
+.osn-ios .osn-card{background:rgba(245,245,245,.92);border-radius:14px;padding:10px 12px}
+.osn-android{background:#202124;padding:12px;border-radius:18px}
+.osn-android .osn-card{background:#fff;border-radius:12px;padding:10px 12px}
+.osn-chrome{background:#e8eaed;padding:12px;border-radius:6px}
+.osn-chrome .osn-card{background:#fff;border:1px solid #dadce0;border-radius:4px;padding:10px 12px;
+ box-shadow:0 1px 3px rgba(0,0,0,.2)}
+.osn-head{display:flex;justify-content:space-between;font-size:11px;color:#555;margin-bottom:4px}
+.osn-title{font-weight:600;font-size:14px;color:#111;overflow-wrap:anywhere}
+.osn-sub{font-size:13px;color:#111;overflow-wrap:anywhere}
+.osn-body{font-size:13px;color:#222;white-space:pre-wrap;overflow-wrap:anywhere}
+.osn-img{width:100%;max-height:150px;object-fit:cover;border-radius:8px;margin-top:6px}
+.osn-img-missing{font-size:11px;color:#888;margin-top:6px}
+.osn-buttons{display:flex;gap:6px;margin-top:8px;flex-wrap:wrap}
+.osn-button{font-size:12px;padding:4px 8px;border-radius:6px;background:#eee;color:#1a73e8}
+.osn-cut{color:#b00;font-size:10px;margin-left:4px}
+</style>"""
+
+
+def truncate(text: str | None, limit: int) -> tuple[str, bool]:
+    """Cut ``text`` to ``limit`` characters plus an ellipsis, as a device would; (text, cut?)."""
+    text = text or ""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit].rstrip()
+    if cut and "\ud800" <= cut[-1] <= "\udbff":  # never leave half a surrogate pair
+        cut = cut[:-1]
+    return cut + "…", True
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _image(url: str | None) -> str:
+    if not url:
+        return ""
+    if url.startswith(("https://", "http://")):
+        return f'<img class="osn-img" src="{_e(url)}" alt="" loading="lazy">'
+    return f'<div class="osn-img-missing" dir="auto">image: {_e(url)}</div>'
+
+
+def _buttons(buttons: Sequence[dict] | None, *, reverse: bool = False) -> str:
+    if not buttons:
+        return ""
+    items = list(buttons)[::-1] if reverse else list(buttons)
+    inner = "".join(
+        f'<span class="osn-button" dir="auto">{_e(str(b.get("text", "")))}</span>' for b in items
+    )
+    return f'<div class="osn-buttons">{inner}</div>'
+
+
+def _text(cls: str, text: str | None, limit: int | None) -> str:
+    if not text:
+        return ""
+    shown, cut = truncate(text, limit) if limit else (text, False)
+    mark = '<span class="osn-cut" title="truncated on this device">cut</span>' if cut else ""
+    return f'<div class="osn-{cls}" dir="auto">{_e(shown)}{mark}</div>'
+
+
+def _card(kind: str, label: str, head: str, inner: str) -> str:
+    return (
+        f'<div class="osn-device" data-device="{kind}"><div class="osn-device-label">{label}</div>'
+        f'<div class="osn-{kind}"><div class="osn-card"><div class="osn-head">{head}</div>'
+        f"{inner}</div></div></div>"
+    )
+
+
+def ios_html(
+    *,
+    app_name: str,
+    title: str | None,
+    body: str | None,
+    subtitle: str | None = None,
+    image: str | None = None,
+    buttons: Sequence[dict] | None = None,
+) -> str:
+    """An iOS lock-screen notification (buttons appear on long-press; shown below the card)."""
+    lim = DEVICE_LIMITS["ios"]
+    body_lim = lim["body_with_image"] if image else lim["body"]
+    inner = (
+        _text("title", title, lim["title"])
+        + _text("sub", subtitle, lim["title"])
+        + _text("body", body, body_lim)
+        + _image(image)
+        + _buttons(buttons, reverse=True)  # OneSignal: iOS shows buttons in reverse array order
+    )
+    head = f'<span dir="auto">{_e(app_name.upper())}</span><span>now</span>'
+    return _card("ios", "iOS lock screen", head, inner)
+
+
+def android_html(
+    *,
+    app_name: str,
+    title: str | None,
+    body: str | None,
+    image: str | None = None,
+    buttons: Sequence[dict] | None = None,
+) -> str:
+    """An Android notification in the shade, collapsed to one line of body text."""
+    lim = DEVICE_LIMITS["android"]
+    inner = (
+        _text("title", title, lim["title"])
+        + _text("body", body, lim["body"])
+        + _image(image)
+        + _buttons(buttons)
+    )
+    head = f'<span dir="auto">{_e(app_name)} · now</span><span>▾</span>'
+    return _card("android", "Android", head, inner)
+
+
+def chrome_html(
+    *,
+    app_name: str,
+    title: str | None,
+    body: str | None,
+    image: str | None = None,
+    buttons: Sequence[dict] | None = None,
+    site: str | None = None,
+) -> str:
+    """A Chrome notification on a desktop (Windows/macOS style), with the site underneath."""
+    lim = DEVICE_LIMITS["chrome"]
+    inner = (
+        _text("title", title or app_name, lim["title"])
+        + _text("body", body, lim["body"])
+        + _image(image)
+        + _buttons(list(buttons or [])[:2])  # Chrome shows at most 2 web buttons
+    )
+    head = f'<span dir="auto">Google Chrome · {_e(site or app_name)}</span><span>✕</span>'
+    return _card("chrome", "Chrome on desktop", head, inner)
+
+
+def devices_html(
+    *,
+    app_name: str,
+    title: str | None,
+    body: str | None,
+    subtitle: str | None = None,
+    ios_image: str | None = None,
+    android_image: str | None = None,
+    chrome_image: str | None = None,
+    buttons: Sequence[dict] | None = None,
+    site: str | None = None,
+) -> str:
+    """The three mock-ups side by side, with their stylesheet."""
+    return (
+        _STYLE
+        + '<div class="osn-devices">'
+        + ios_html(
+            app_name=app_name,
+            title=title,
+            subtitle=subtitle,
+            body=body,
+            image=ios_image,
+            buttons=buttons,
+        )
+        + android_html(
+            app_name=app_name, title=title, body=body, image=android_image, buttons=buttons
+        )
+        + chrome_html(
+            app_name=app_name,
+            title=title,
+            body=body,
+            image=chrome_image,
+            buttons=buttons,
+            site=site,
+        )
+        + "</div>"
+    )

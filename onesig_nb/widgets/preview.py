@@ -1,0 +1,260 @@
+"""MessagePreview: pick a user, see their push on iOS, Android and Chrome, with lint beneath.
+
+    from onesig_nb.widgets import MessagePreview
+    MessagePreview(msg, cohort, app_name="Shop")
+
+A thin ipywidgets shell: rendering and lint come from :class:`onesig_nb.message.Message`, the
+mock-ups from :mod:`onesig_nb.widgets.phone`. Switching users or editing the message renders one
+person; the cohort-wide lint is computed lazily (automatically for small cohorts, on a button
+click for large ones) and cached per message fingerprint.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..message import Finding, Message, _frame
+from .phone import devices_html
+
+__all__ = ["MessagePreview", "findings_html", "preview_html"]
+
+#: Cohorts up to this size get their cohort-wide lint computed on every change (tens of ms);
+#: larger ones wait for the "Check all users" button.
+AUTO_COHORT_LINT = 5_000
+#: The searchable dropdown lists at most this many ids; any id can still be typed.
+MAX_OPTIONS = 2_000
+
+_COLORS = {"error": "#b00020", "warning": "#b26a00", "info": "#1a73e8"}
+
+
+def findings_html(findings: Sequence[Finding], title: str) -> str:
+    """A compact list of findings (escaped), or a short "no problems" line."""
+    head = f"<div style='font-weight:600;margin:6px 0 2px'>{html.escape(title)}</div>"
+    if not findings:
+        return (
+            head + "<div class='osn-findings osn-ok' style='color:#188038'>No problems found.</div>"
+        )
+    items = []
+    for f in findings:
+        color = _COLORS.get(f.severity, "#333")
+        count = f" <span style='color:#666'>({f.count:,} users)</span>" if f.count else ""
+        items.append(
+            f"<li class='osn-finding' data-severity='{f.severity}' data-code='{html.escape(f.code)}'>"
+            f"<b style='color:{color}'>{f.severity}</b> <code>{html.escape(f.code)}</code> "
+            f"<span dir='auto'>{html.escape(f.message)}</span>{count}</li>"
+        )
+    return (
+        head
+        + "<ul class='osn-findings' style='margin:0;padding-left:18px'>"
+        + "".join(items)
+        + "</ul>"
+    )
+
+
+def preview_html(
+    msg: Message, person: Any, *, app_name: str, tag_map: Mapping[str, str] | None = None
+) -> tuple[str, list[Finding]]:
+    """Mock-ups for the first person of ``person`` and that person's findings (never raises)."""
+    try:
+        r = msg.render_user(person, tag_map=tag_map)
+        findings = msg.lint(person, tag_map=tag_map)
+    except Exception as exc:  # noqa: BLE001 - the preview shows problems, it never crashes
+        return "", [Finding("error", "preview", f"Could not render this user: {exc}")]
+    site = None
+    if r.get("url") and "://" in r["url"]:
+        site = r["url"].split("://", 1)[1].split("/", 1)[0]
+    body = devices_html(
+        app_name=app_name,
+        title=r["heading"],
+        subtitle=r["subtitle"],
+        body=r["contents"],
+        ios_image=r["ios_image"],
+        android_image=r["big_picture"],
+        chrome_image=r["chrome_web_image"],
+        buttons=msg.buttons,
+        site=site,
+    )
+    return body, findings
+
+
+class MessagePreview(widgets.VBox):
+    """Per-user preview of a message on three device mock-ups, with lint findings.
+
+    :param msg: the :class:`~onesig_nb.message.Message` to show (settable: ``.message = ...``).
+    :param cohort: a Cohort or a DataFrame with ``external_id`` and trait columns.
+    :param app_name: shown as the app on the mock-ups.
+    """
+
+    def __init__(
+        self,
+        msg: Message,
+        cohort: Any,
+        *,
+        app_name: str = "Your app",
+        tag_map: Mapping[str, str] | None = None,
+        auto_cohort_lint: int = AUTO_COHORT_LINT,
+    ):
+        self._cohort = cohort
+        self._df = _frame(cohort).reset_index(drop=True)
+        self._ids = self._df["external_id"].astype(str).tolist()
+        self._index_of: dict[str, int] | None = None
+        self._msg = msg
+        self.app_name = app_name
+        self.tag_map = tag_map
+        self.auto_cohort_lint = auto_cohort_lint
+        self._cohort_cache: dict[str, list[Finding]] = {}
+        self._index = 0
+        self.last_update_ms = 0.0
+        self.user_findings: list[Finding] = []
+
+        self.search = widgets.Combobox(
+            placeholder="Search an external id…",
+            options=tuple(self._ids[:MAX_OPTIONS]),
+            ensure_option=False,
+            description="User",
+            layout=widgets.Layout(width="320px"),
+        )
+        self.prev_button = widgets.Button(
+            description="◀ Previous", layout=widgets.Layout(width="110px")
+        )
+        self.next_button = widgets.Button(
+            description="Next ▶", layout=widgets.Layout(width="110px")
+        )
+        self.position = widgets.HTML()
+        self.devices = widgets.HTML()
+        self.user_lint = widgets.HTML()
+        self.cohort_lint = widgets.HTML()
+        self.check_button = widgets.Button(description=f"Check all {len(self._ids):,} users")
+        self.search.observe(self._on_search, names="value")
+        self.prev_button.on_click(lambda _b: self.previous())
+        self.next_button.on_click(lambda _b: self.next())
+        self.check_button.on_click(lambda _b: self.check_cohort())
+        super().__init__(
+            [
+                widgets.HBox([self.search, self.prev_button, self.next_button, self.position]),
+                self.devices,
+                self.user_lint,
+                widgets.HBox([self.check_button]),
+                self.cohort_lint,
+            ]
+        )
+        self.refresh()
+
+    # ---- state ------------------------------------------------------------------------------
+
+    @property
+    def message(self) -> Message:
+        return self._msg
+
+    @message.setter
+    def message(self, msg: Message) -> None:
+        self._msg = msg
+        self.refresh()
+
+    @property
+    def user(self) -> str | None:
+        """The external id being shown."""
+        return self._ids[self._index] if self._ids else None
+
+    def select(self, external_id: str) -> bool:
+        """Show this user; returns False (and changes nothing) for an unknown id."""
+        if self._index_of is None:
+            self._index_of = {x: i for i, x in enumerate(self._ids)}
+        i = self._index_of.get(str(external_id))
+        if i is None:
+            return False
+        self._index = i
+        self.refresh()
+        return True
+
+    def next(self) -> None:
+        if self._ids:
+            self._index = (self._index + 1) % len(self._ids)
+            self.refresh()
+
+    def previous(self) -> None:
+        if self._ids:
+            self._index = (self._index - 1) % len(self._ids)
+            self.refresh()
+
+    def _on_search(self, change: dict) -> None:
+        value = (change.get("new") or "").strip()
+        if value and value != self.user:
+            self.select(value)
+
+    # ---- rendering ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-render the current user (and the cohort lint if it is cheap or already cached)."""
+        started = time.perf_counter()
+        if not self._ids:
+            self.devices.value = "<i>The cohort is empty: no one to preview.</i>"
+            self.user_findings = []
+            self.user_lint.value = ""
+            self.position.value = "0 / 0"
+        else:
+            row = self._df.iloc[[self._index]]
+            body, findings = preview_html(
+                self._msg, row, app_name=self.app_name, tag_map=self.tag_map
+            )
+            self.devices.value = body
+            self.user_findings = findings
+            self.user_lint.value = findings_html(findings, f"This user ({self.user})")
+            self.position.value = (
+                f"<span style='margin-left:8px'>{self._index + 1:,} / {len(self._ids):,}</span>"
+            )
+            if self.search.value != self.user:
+                self.search.value = self.user
+        if self._msg.fingerprint in self._cohort_cache or len(self._ids) <= self.auto_cohort_lint:
+            self.check_cohort()
+        else:
+            self.cohort_lint.value = (
+                "<div style='color:#666'>Cohort-wide check not run for this version of the message "
+                "(click the button).</div>"
+            )
+        self.last_update_ms = (time.perf_counter() - started) * 1000
+
+    @property
+    def cohort_findings(self) -> list[Finding]:
+        """Findings for the whole cohort (computed once per message version)."""
+        key = self._msg.fingerprint
+        found = self._cohort_cache.get(key)
+        if found is None:
+            try:
+                found = self._msg.lint(self._df, tag_map=self.tag_map)
+            except Exception as exc:  # noqa: BLE001 - shown, never raised into the notebook
+                found = [Finding("error", "lint", f"The cohort check failed: {exc}")]
+            self._cohort_cache = {key: found}  # keep only the current version
+        return found
+
+    def check_cohort(self) -> list[Finding]:
+        """Compute (or reuse) the cohort-wide findings and show them."""
+        found = self.cohort_findings
+        self.cohort_lint.value = findings_html(found, f"Whole cohort ({len(self._ids):,} users)")
+        return found
+
+    def to_html(self) -> str:
+        """Static HTML of the current view (what ``_repr_html_`` shows without a kernel)."""
+        parts = [
+            f"<div class='osn-preview'><div><b>User</b> {html.escape(self.user or '-')} "
+            f"({self._index + 1 if self._ids else 0:,} / {len(self._ids):,})</div>",
+            self.devices.value,
+            self.user_lint.value,
+        ]
+        if self._msg.fingerprint in self._cohort_cache:
+            parts.append(self.cohort_lint.value)
+        return "".join(parts) + "</div>"
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle = dict(bundle)
+        bundle["text/html"] = self.to_html()
+        return bundle

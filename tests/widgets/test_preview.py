@@ -1,0 +1,125 @@
+"""Headless tests of MessagePreview: user switching, lint display, static HTML, speed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from onesig_nb.message import Message  # noqa: E402
+from onesig_nb.widgets.phone import devices_html, truncate  # noqa: E402
+from onesig_nb.widgets.preview import MessagePreview  # noqa: E402
+
+
+@pytest.fixture
+def cohort() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "external_id": ["ana", "ben", "sara"],
+            "first_name": ["Ana", None, "سارة"],
+            "language": ["en", "es", "en"],
+        }
+    )
+
+
+MSG = Message(
+    {"en": "Hi {{ first_name }} 🎉", "es": "Hola {{ first_name | default: 'amigo' }}"},
+    headings="Cart <b>waiting</b>",
+    buttons=[{"id": "buy", "text": "Buy & go"}],
+    chrome_web_image="https://img.example/a.png",
+)
+
+
+def test_shows_the_first_user_on_three_devices(cohort):
+    p = MessagePreview(MSG, cohort, app_name="Shop")
+    html = p.devices.value
+    assert p.user == "ana" and "Hi Ana 🎉" in html
+    for device in ("ios", "android", "chrome"):
+        assert f'data-device="{device}"' in html
+    assert "Cart &lt;b&gt;waiting&lt;/b&gt;" in html and "<b>waiting" not in html
+    assert "Buy &amp; go" in html and 'dir="auto"' in html and "SHOP" in html
+
+
+def test_next_previous_and_search_switch_user(cohort):
+    p = MessagePreview(MSG, cohort)
+    p.next_button.click()
+    assert p.user == "ben" and "Hola amigo" in p.devices.value
+    p.prev_button.click()
+    p.prev_button.click()  # wraps around
+    assert p.user == "sara" and "سارة" in p.devices.value
+    p.search.value = "ben"
+    assert p.user == "ben" and "1 / 3" not in p.position.value and "2 / 3" in p.position.value
+    p.search.value = "nobody"
+    assert p.user == "ben"
+
+
+def test_user_and_cohort_findings_are_shown(cohort):
+    p = MessagePreview(Message("Hi {{ first_name }}!"), cohort)
+    p.next()
+    assert p.user == "ben"
+    assert "missing-variable" in p.user_lint.value and "&#x27;Hi !&#x27;" in p.user_lint.value
+    assert "Whole cohort (3 users)" in p.cohort_lint.value and "1 of 3 users" in p.cohort_lint.value
+
+
+def test_bad_template_shows_a_finding_not_a_crash(cohort):
+    p = MessagePreview(Message("Hi {% if first_name %}"), cohort)
+    assert "liquid-syntax" in p.user_lint.value
+    p.message = Message("Hi {{ first_name | shout }}")
+    assert "liquid-unknown-filter" in p.user_lint.value
+    p.message = Message("x" * 10_000)
+    assert "payload-too-large" in p.user_lint.value and "…" in p.devices.value
+
+
+def test_large_cohort_lint_is_lazy_and_cached():
+    n = 20_000
+    df = pd.DataFrame(
+        {
+            "external_id": [f"u{i}" for i in range(n)],
+            "first_name": np.array(["Ana", "Ben", None])[np.arange(n) % 3],
+        }
+    )
+    p = MessagePreview(Message("Hi {{ first_name }}"), df, auto_cohort_lint=5_000)
+    assert "not run" in p.cohort_lint.value
+    assert len(p.search.options) == 2_000
+    p.check_button.click()
+    assert "6,666 of 20,000 users" in p.cohort_lint.value
+    p.next()  # cached for this message version: shown again without recomputing
+    assert "6,666 of 20,000" in p.cohort_lint.value
+    p.search.value = "u19999"  # beyond the dropdown options, still selectable
+    assert p.user == "u19999"
+    p.message = Message("Hello {{ first_name }}")
+    assert p.last_update_ms < 100, p.last_update_ms  # one user rendered; cohort lint deferred
+    assert "not run" in p.cohort_lint.value
+
+
+def test_repr_html_is_static_html_of_the_current_view(cohort):
+    p = MessagePreview(MSG, cohort)
+    p.next()
+    html = p._repr_html_()
+    assert "Hola amigo" in html and "ben" in html and "osn-devices" in html
+    assert p._repr_mimebundle_()["text/html"] == html
+
+
+def test_edit_reacts_fast(cohort):
+    p = MessagePreview(MSG, cohort)
+    p.message = Message("Hi {{ first_name | upcase }}")
+    assert "Hi ANA" in p.devices.value and p.last_update_ms < 100
+
+
+def test_empty_cohort_does_not_crash():
+    p = MessagePreview(MSG, pd.DataFrame({"external_id": []}))
+    assert p.user is None and "empty" in p.devices.value
+
+
+def test_truncation_marks_cut_text_and_never_splits_escapes():
+    text, cut = truncate("a" * 50, 40)
+    assert cut and text.endswith("…") and len(text) == 41
+    html = devices_html(app_name="A", title="<" * 100, body="b")
+    assert "&lt;" in html and "<<" not in html and "truncated on this device" in html
+
+
+def test_image_urls_other_than_http_are_not_loaded():
+    html = devices_html(app_name="A", title="t", body="b", chrome_image="javascript:alert(1)")
+    assert "<img" not in html and "image: javascript:alert(1)" in html
