@@ -1,0 +1,393 @@
+"""Wire formats of the two OneSignal API generations, and nothing else.
+
+This is the only module that knows field names, paths, auth schemes and response shapes:
+
+============================  ===========================================  ==============================================
+                              legacy (``api="legacy"``, v1 player model)    current (``api="current"``, User Model)
+============================  ===========================================  ==============================================
+create notification           ``POST /api/v1/notifications``                ``POST /notifications``
+targeting                     ``include_external_user_ids`` (2,000)         ``include_aliases.external_id`` (20,000)
+                              + ``channel_for_external_user_ids: push``     + ``target_channel: push``
+idempotency field             ``external_id``                               ``idempotency_key``
+edit tags                     ``PUT /api/v1/apps/{app}/users/{ext}``        ``PATCH /apps/{app}/users/by/external_id/{ext}``
+                              ``{"tags": {...}}``                           ``{"properties": {"tags": {...}}}``
+auth header                   ``Authorization: Basic <REST key>``           ``Authorization: Key <app key>``
+============================  ===========================================  ==============================================
+
+Responses are parsed into :mod:`.models` dataclasses whatever shape ``errors`` takes: a list of
+strings, an object of invalid ids, a list of ``{code, title}`` objects, empty, or a body that is
+not JSON at all (reference onesignal-api.md §2.2, §4.1, §9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from ..config import ENV_APP_ID, ENV_KEY
+from ..errors import APIError, AuthError, RateLimited, ValidationError
+from . import limits
+from .models import PLATFORMS, NotificationRequest, NotificationResponse, NotificationStats
+
+__all__ = [
+    "CURRENT",
+    "LEGACY",
+    "Dialect",
+    "decode_body",
+    "dialect_for",
+    "error_for",
+    "flatten_errors",
+    "invalid_ids",
+    "platform_flags",
+]
+
+#: Payload keys that would change who gets a push; targeting is the client's job, not the payload's.
+_TARGETING_KEYS = frozenset(
+    {
+        "app_id",
+        "include_external_user_ids",
+        "include_aliases",
+        "include_player_ids",
+        "include_subscription_ids",
+        "included_segments",
+        "excluded_segments",
+        "filters",
+        "target_channel",
+        "channel_for_external_user_ids",
+        "external_id",
+        "idempotency_key",
+    }
+)
+
+#: Platform -> flag. Every flag not chosen is sent as False (reference §2.1 platform filters).
+_PLATFORM_FLAGS = {"ios": "isIos", "android": "isAndroid", "web": "isAnyWeb"}
+_OTHER_FLAGS = ("isHuawei", "isWP_WNS", "isAdm")
+_WEB_SUB_FLAGS = ("isChromeWeb", "isFirefox", "isSafari")
+
+#: Error texts that mean "your key is wrong" even though the status is 400 (legacy host).
+_AUTH_TEXTS = (
+    "case-sensitive header of authorization",
+    "access denied",
+    "requires 'authorization'",
+)
+
+_NOT_JSON = object()
+
+
+def platform_flags(platforms: tuple[str, ...] | list[str] | None) -> dict[str, bool]:
+    """Map ``("ios", "web")`` to OneSignal's ``isIos``/``isAnyWeb``/... flags (empty = no filter)."""
+    if platforms is None:
+        return {}
+    chosen = set(platforms)
+    unknown = chosen - set(PLATFORMS)
+    if unknown:
+        raise ValidationError(
+            f"Unknown platform(s) {sorted(unknown)}; use any of {list(PLATFORMS)} or None for all."
+        )
+    if not chosen:
+        raise ValidationError(
+            "platforms=() would reach nobody; pass None to target every platform."
+        )
+    flags = {flag: name in chosen for name, flag in _PLATFORM_FLAGS.items()}
+    flags.update(dict.fromkeys(_OTHER_FLAGS, False))
+    if "web" not in chosen:
+        flags.update(dict.fromkeys(_WEB_SUB_FLAGS, False))
+    return flags
+
+
+def decode_body(raw: bytes | str | None) -> Any:
+    """JSON-decode a response body; a body that is not JSON comes back as its text (or None)."""
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        return text.strip()[:500] or None
+
+
+def flatten_errors(errors: Any) -> list[str]:
+    """Turn any shape of OneSignal's ``errors`` into a flat list of readable strings."""
+    if errors is None or errors == "" or errors == [] or errors == {}:
+        return []
+    if isinstance(errors, str):
+        return [errors]
+    if isinstance(errors, Mapping):
+        out: list[str] = []
+        for key, value in errors.items():
+            if isinstance(value, Mapping):  # invalid_aliases: {"external_id": [...]}
+                for label, ids in value.items():
+                    out.append(_ids_text(f"{key}.{label}", ids))
+            elif isinstance(value, list):
+                out.append(_ids_text(str(key), value))
+            else:
+                out.append(f"{key}: {value}")
+        return out
+    if isinstance(errors, list | tuple):
+        out = []
+        for item in errors:
+            if isinstance(item, Mapping):
+                title, code = item.get("title"), item.get("code")
+                if title and code and code != title:
+                    out.append(f"{title} ({code})")
+                elif title or code:
+                    out.append(str(title or code))
+                elif item:
+                    out.append(orjson.dumps(item).decode())
+            elif item not in (None, ""):
+                out.append(str(item))
+        return out
+    return [str(errors)]
+
+
+def _int(value: Any) -> int | None:
+    """An integer count from a JSON number; None for anything else (bool, NaN, text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _ids_text(label: str, ids: Any) -> str:
+    ids = list(ids) if isinstance(ids, list | tuple) else [ids]
+    shown = ", ".join(str(i) for i in ids[:5])
+    more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    return f"{label}: {shown}{more}"
+
+
+def invalid_ids(errors: Any) -> list[str]:
+    """External ids OneSignal reported as invalid/unsubscribed, from either generation's shape."""
+    if not isinstance(errors, Mapping):
+        return []
+    found: list[str] = []
+    legacy = errors.get("invalid_external_user_ids")
+    if isinstance(legacy, list):
+        found.extend(str(i) for i in legacy)
+    aliases = errors.get("invalid_aliases")
+    if isinstance(aliases, Mapping) and isinstance(aliases.get("external_id"), list):
+        found.extend(str(i) for i in aliases["external_id"])
+    return list(dict.fromkeys(found))  # an id repeats once per unsubscribed subscription
+
+
+def error_for(
+    status: int,
+    body: Any,
+    *,
+    method: str,
+    path: str,
+    retry_after: float | None = None,
+    attempts: int = 1,
+) -> APIError:
+    """The typed error for an HTTP error answer, with a message that says how to fix it."""
+    errors = flatten_errors(body.get("errors") if isinstance(body, Mapping) else body)
+    said = "; ".join(errors) if errors else "no error text"
+    where = f"{method} {path}"
+    lowered = said.lower()
+    if status in (401, 403) or (status == 400 and any(t in lowered for t in _AUTH_TEXTS)):
+        return AuthError(
+            f"OneSignal refused the credentials (HTTP {status} on {where}: {said}). Check "
+            f"{ENV_KEY} and {ENV_APP_ID} in the environment or .env: the key must belong to "
+            "this app, and the legacy API (api='legacy') needs the app's REST API key.",
+            status=status,
+            errors=errors,
+            body=body,
+        )
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if status == 429:
+        wait = f"; it asked to wait {retry_after:g} s" if retry_after is not None else ""
+        return RateLimited(
+            f"OneSignal kept rate-limiting {where}{tries} (HTTP 429: {said}{wait}). Lower the "
+            "client's rate_limits= or max_workers=, or try again later.",
+            retry_after=retry_after,
+            status=status,
+            errors=errors,
+            body=body,
+        )
+    if status >= 500:
+        hint = "OneSignal had a server problem; try again later (the same idempotency key is safe)."
+    elif status == 404:
+        hint = "Nothing by that id in this app: check the id and that ONESIGNAL_APP_ID is right."
+    elif status == 409:
+        hint = "The request conflicts with the user's current state (see the error text)."
+    else:
+        hint = "Fix the request as the error text says; retrying the same request will not help."
+    return APIError(
+        f"OneSignal answered HTTP {status} to {where}{tries}: {said}. {hint}",
+        status=status,
+        errors=errors,
+        body=body,
+    )
+
+
+class Dialect:
+    """One API generation's paths, bodies, auth scheme and response parsing."""
+
+    name = ""
+    max_ids = 0
+    auth_scheme = ""
+    prefix = ""
+    tag_method = ""
+
+    def auth_header(self, api_key: str) -> str:
+        return f"{self.auth_scheme} {api_key}"
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def notifications_path(self) -> str:
+        return f"{self.prefix}/notifications"
+
+    def notification_path(self, notification_id: str, app_id: str) -> str:
+        return f"{self.prefix}/notifications/{quote(notification_id, safe='')}?app_id={app_id}"
+
+    def tags_path(self, app_id: str, external_id: str) -> str:
+        raise NotImplementedError
+
+    def user_path(self, app_id: str, external_id: str) -> str:
+        # View user exists only in the User Model API; both dialects read users through it.
+        return f"/apps/{app_id}/users/by/external_id/{quote(external_id, safe='')}"
+
+    # -- bodies -----------------------------------------------------------------------------
+
+    def notification_body(self, app_id: str, req: NotificationRequest) -> dict[str, Any]:
+        clash = _TARGETING_KEYS.intersection(req.payload)
+        if clash:
+            raise ValidationError(
+                f"The message payload sets {sorted(clash)}; targeting, app id and idempotency "
+                "key are set by the client. Remove them from the payload."
+            )
+        if not req.external_ids:
+            raise ValidationError("A notification request needs at least one external id.")
+        if len(req.external_ids) > self.max_ids:
+            raise ValidationError(
+                f"{len(req.external_ids):,} external ids in one request; the {self.name} API "
+                f"takes at most {self.max_ids:,}. Use send_push(), which splits for you."
+            )
+        body = {"app_id": app_id, **req.payload}
+        body.update(self._targeting(list(req.external_ids), req.idempotency_key))
+        body.update(platform_flags(req.platforms))
+        return body
+
+    def _targeting(self, ids: list[str], key: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def tags_body(self, tags: Mapping[str, str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- responses --------------------------------------------------------------------------
+
+    def notification_response(
+        self, req: NotificationRequest | None, status: int, body: Any, headers: Mapping[str, str]
+    ) -> NotificationResponse:
+        """Parse a 2xx create-notification answer (any ``errors`` shape, ``id`` possibly "")."""
+        replayed = str(headers.get("Idempotent-Replayed", "")).lower() == "true"
+        if not isinstance(body, Mapping):
+            err = APIError(
+                f"OneSignal answered HTTP {status} with a body that is not a JSON object "
+                f"({str(body)[:80]!r}); it is unknown whether the push was created. Resend the "
+                "same request: its idempotency key makes that safe.",
+                status=status,
+                body=body,
+            )
+            return NotificationResponse(request=req, status=status, error=err, replayed=replayed)
+        raw_errors = body.get("errors")
+        warnings = body.get("warnings")
+        invalid = invalid_ids(raw_errors) + invalid_ids(warnings)
+        recipients = body.get("recipients")
+        return NotificationResponse(
+            request=req,
+            id=str(body.get("id") or ""),
+            status=status,
+            recipients=_int(recipients),
+            invalid_external_ids=tuple(dict.fromkeys(invalid)),
+            errors=tuple(flatten_errors(raw_errors)),
+            warnings=tuple(flatten_errors(warnings)),
+            replayed=replayed,
+        )
+
+    def tag_edit_ok(self, status: int, body: Any) -> bool:
+        """True when a 2xx tag-edit answer means the tags were stored."""
+        if isinstance(body, Mapping) and body.get("success") is False:
+            return False
+        return 200 <= status < 300
+
+    def stats(self, body: Any) -> NotificationStats:
+        body = body if isinstance(body, Mapping) else {}
+
+        def count(name: str) -> int:
+            return _int(body.get(name)) or 0
+
+        remaining = body.get("remaining")
+        completed = body.get("completed_at")
+        per_platform = body.get("platform_delivery_stats")
+        return NotificationStats(
+            id=str(body.get("id") or ""),
+            successful=count("successful"),
+            failed=count("failed"),
+            errored=count("errored"),
+            converted=count("converted"),
+            remaining=_int(remaining),
+            completed_at=_int(completed),
+            canceled=bool(body.get("canceled")),
+            platform_delivery_stats=dict(per_platform) if isinstance(per_platform, Mapping) else {},
+            raw=dict(body),
+        )
+
+
+class _Legacy(Dialect):
+    name = "legacy"
+    max_ids = limits.LEGACY_MAX_EXTERNAL_IDS
+    auth_scheme = "Basic"
+    prefix = "/api/v1"
+    tag_method = "PUT"
+
+    def tags_path(self, app_id: str, external_id: str) -> str:
+        return f"/api/v1/apps/{app_id}/users/{quote(external_id, safe='')}"
+
+    def _targeting(self, ids: list[str], key: str) -> dict[str, Any]:
+        return {
+            "include_external_user_ids": ids,
+            "channel_for_external_user_ids": "push",
+            "external_id": key,
+        }
+
+    def tags_body(self, tags: Mapping[str, str]) -> dict[str, Any]:
+        return {"tags": dict(tags)}
+
+
+class _Current(Dialect):
+    name = "current"
+    max_ids = limits.CURRENT_MAX_ALIASES
+    auth_scheme = "Key"
+    prefix = ""
+    tag_method = "PATCH"
+
+    def tags_path(self, app_id: str, external_id: str) -> str:
+        return self.user_path(app_id, external_id)
+
+    def _targeting(self, ids: list[str], key: str) -> dict[str, Any]:
+        return {
+            "include_aliases": {"external_id": ids},
+            "target_channel": "push",
+            "idempotency_key": key,
+        }
+
+    def tags_body(self, tags: Mapping[str, str]) -> dict[str, Any]:
+        return {"properties": {"tags": dict(tags)}}
+
+
+LEGACY: Dialect = _Legacy()
+CURRENT: Dialect = _Current()
+
+
+def dialect_for(api: str) -> Dialect:
+    """The dialect for ``"legacy"`` or ``"current"``."""
+    if api == "legacy":
+        return LEGACY
+    if api == "current":
+        return CURRENT
+    raise ValidationError(f"api must be 'current' or 'legacy', not {api!r}.")

@@ -1,0 +1,322 @@
+"""The asyncio engine that runs bulk requests, in a background thread of its own.
+
+Why a thread: a notebook kernel already runs an event loop in the main thread, so the client
+must never call ``asyncio.run`` there. The engine owns a second loop (uvloop when available) in a
+daemon thread, one ``aiohttp.ClientSession`` (one connection pool of ``max_workers``
+connections), and the client's rate limiter and retry policy. The caller stays synchronous:
+:meth:`Engine.map` pulls work from the caller's iterable in the caller's thread, hands it to the
+loop in chunks, and yields results back in the caller's thread, in completion order.
+
+Slow start: the first item runs alone; the rest fan out only after it answered with something
+other than an auth failure, so a bad key costs exactly one request. An :class:`AuthError` from
+any item stops everything and is raised to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from ..errors import AuthError
+from .dialects import decode_body, error_for
+from .ratelimit import RateLimiter
+from .retry import CONNECTION, TIMEOUT, RetryPolicy, parse_retry_after, transport_error
+
+__all__ = ["Engine"]
+
+log = logging.getLogger("onesig_nb.onesignal")
+
+_END = object()
+
+
+class _Abort:
+    """Marks an item whose failure must stop the whole run (auth failure, or a bug)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+class _Run:
+    """Book-keeping of one :meth:`Engine.map` call, touched only from the loop thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.results: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
+        self.tasks: set[asyncio.Task] = set()
+        self.buffer: list[Any] = []
+        self.flush_scheduled = False
+        self.cancelled = False
+
+    def deliver(self, outcome: Any) -> None:
+        # Results go back in batches, one queue hand-off per loop iteration, not per request.
+        self.buffer.append(outcome)
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.flush_scheduled = False
+        batch, self.buffer = self.buffer, []
+        if batch:
+            self.results.put(batch)
+
+    def cancel_all(self) -> None:
+        self.cancelled = True
+        for task in list(self.tasks):
+            task.cancel()
+
+
+class Engine:
+    """Bulk HTTP on an event loop in a background thread (see the module docstring).
+
+    :param base_url: root URL requests go to (paths are appended)
+    :param headers: headers sent with every request (auth included; never logged)
+    :param timeout: seconds for one attempt, connect to last byte
+    :param max_workers: requests in flight at most (the connection pool size)
+    :param limiter: the client's rate limiter (shared with its synchronous calls)
+    :param policy: the client's retry policy
+    :param sleep: a synchronous sleep to use instead of ``asyncio.sleep`` (tests inject a fake)
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: float,
+        max_workers: int,
+        limiter: RateLimiter | None,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self._headers = dict(headers)
+        self.timeout = timeout
+        self.max_workers = max_workers
+        self.limiter = limiter
+        self.policy = policy
+        self._sync_sleep = sleep
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        state = "running" if self._loop is not None else "idle"
+        return f"Engine(base_url={self.base_url!r}, max_workers={self.max_workers}, {state})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> asyncio.AbstractEventLoop:
+        """Start the loop thread and the HTTP session (idempotent)."""
+        with self._lock:
+            if self._loop is not None:
+                return self._loop
+            loop = _new_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                loop.run_forever()
+
+            thread = threading.Thread(target=run, name="onesig_nb-engine", daemon=True)
+            thread.start()
+            ready.wait()
+            self._session = asyncio.run_coroutine_threadsafe(self._open(), loop).result()
+            self._loop, self._thread = loop, thread
+            return loop
+
+    async def _open(self) -> aiohttp.ClientSession:
+        self._workers = asyncio.Semaphore(self.max_workers)
+        connector = aiohttp.TCPConnector(limit=self.max_workers, limit_per_host=self.max_workers)
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            headers=self._headers,
+            skip_auto_headers=("User-Agent",),
+        )
+
+    def close(self) -> None:
+        """Close the session and stop the loop thread."""
+        with self._lock:
+            loop, thread, session = self._loop, self._thread, self._session
+            self._loop = self._thread = self._session = None
+        if loop is None:
+            return
+        if session is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(session.close(), loop).result(5)
+            except Exception:  # pragma: no cover - closing on a dying loop
+                log.debug("engine session did not close cleanly", exc_info=True)
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(5)
+        if not loop.is_running():
+            loop.close()
+
+    # -- one request, with rate limit and retries ----------------------------------------------
+
+    async def perform(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        group: str,
+        user: str | None = None,
+        idempotent: bool = True,
+    ) -> tuple[int, Any, Mapping[str, str]]:
+        """Send one request (retrying per the policy); return ``(status, decoded body, headers)``.
+
+        Raises the typed error (AuthError, RateLimited, APIError, TransportError) when it fails
+        for good. Runs on the engine's loop.
+        """
+        session = self._session
+        assert session is not None, "Engine.start() first"
+        url = self.base_url + path
+        attempt = 0
+        while True:
+            attempt += 1
+            status: int | None = None
+            kind: str | None = None
+            error: BaseException | None = None
+            # Take a worker first, then a rate slot: a slot reserved by a task that then waits
+            # for a connection would go unused, and the measured rate would fall short.
+            async with self._workers:
+                if self.limiter is not None:
+                    wait = self.limiter.reserve(group, user)
+                    if wait > 0:
+                        await self._sleep(wait)
+                try:
+                    async with session.request(method, url, data=body) as resp:
+                        raw = await resp.read()
+                        status, headers = resp.status, resp.headers
+                except TimeoutError as exc:
+                    kind, error = TIMEOUT, exc
+                except aiohttp.ClientError as exc:
+                    kind, error = CONNECTION, exc
+            if status is not None and status < 400:
+                return status, decode_body(raw), headers
+            retry_after = None
+            if status is not None:
+                retry_after = parse_retry_after(headers.get("Retry-After"))
+            delay = self.policy.delay(
+                attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
+            )
+            if delay is None:
+                if status is None:
+                    raise transport_error(method, path, self.base_url, attempt, error)
+                raise error_for(
+                    status,
+                    decode_body(raw),
+                    method=method,
+                    path=path,
+                    retry_after=retry_after,
+                    attempts=attempt,
+                )
+            log.debug(
+                "%s %s: %s on attempt %d, retrying in %.2f s",
+                method,
+                path,
+                status or kind,
+                attempt,
+                delay,
+            )
+            await self._sleep(delay)
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._sync_sleep is not None:
+            self._sync_sleep(seconds)
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(seconds)
+
+    # -- many items ------------------------------------------------------------------------------
+
+    def map(
+        self,
+        fn: Callable[[Any], Awaitable[Any]],
+        items: Iterable[Any],
+        *,
+        window: int | None = None,
+    ) -> Iterator[Any]:
+        """Run ``await fn(item)`` for every item on the loop; yield results in completion order.
+
+        ``fn`` turns its own failures into results; an :class:`AuthError` (or any unexpected
+        exception) it raises stops the run and is raised here. At most ``window`` items
+        (default ``2 * max_workers``) are taken from ``items`` ahead of the results.
+        """
+        loop = self.start()
+        window = window or max(2 * self.max_workers, 8)
+        run = _Run(loop)
+        source = iter(items)
+        inflight = 0
+        first = next(source, _END)
+        if first is _END:
+            return
+        try:
+            self._submit(run, fn, [first])
+            inflight = 1
+            while inflight:
+                batch = run.results.get()
+                inflight -= len(batch)
+                abort = next((o for o in batch if isinstance(o, _Abort)), None)
+                if abort is not None:
+                    loop.call_soon_threadsafe(run.cancel_all)
+                    # Results that did finish are still reported (the caller journals them).
+                    yield from (o for o in batch if not isinstance(o, _Abort))
+                    raise abort.exc
+                # The first answer was not an auth failure: from here on, keep the window full.
+                if source is not None:
+                    chunk = list(itertools.islice(source, window - inflight))
+                    if chunk:
+                        self._submit(run, fn, chunk)
+                        inflight += len(chunk)
+                    else:
+                        source = None
+                yield from batch
+        finally:
+            if inflight:
+                loop.call_soon_threadsafe(run.cancel_all)
+
+    def _submit(self, run: _Run, fn: Callable[[Any], Awaitable[Any]], items: list[Any]) -> None:
+        def spawn() -> None:
+            if run.cancelled:
+                return
+            for item in items:
+                task = run.loop.create_task(self._job(run, fn, item))
+                run.tasks.add(task)
+                task.add_done_callback(run.tasks.discard)
+
+        run.loop.call_soon_threadsafe(spawn)
+
+    @staticmethod
+    async def _job(run: _Run, fn: Callable[[Any], Awaitable[Any]], item: Any) -> None:
+        try:
+            outcome = await fn(item)
+        except asyncio.CancelledError:
+            raise
+        except AuthError as exc:
+            run.cancel_all()
+            outcome = _Abort(exc)
+        except BaseException as exc:  # a bug in fn: surface it in the caller's thread
+            outcome = _Abort(exc)
+        run.deliver(outcome)
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is optional
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
