@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .onesignal.limits import CURRENT_HOST, LEGACY_HOST
 
 __all__ = [
     "APIS",
+    "CURRENT_HOST",
+    "LEGACY_HOST",
     "Credentials",
     "ENV_API",
     "ENV_APP_ID",
@@ -47,6 +48,11 @@ ENV_WORKSPACE = "ONESIG_NB_WORKSPACE"
 ENV_DOTENV = "ONESIG_NB_DOTENV"
 
 APIS = ("current", "legacy")
+
+#: Hosts of the two API generations (onesignal-api.md section 1). Legacy paths start with
+#: ``/api/v1``; current ones do not. The sandbox serves both families at its root.
+LEGACY_HOST = "https://onesignal.com"
+CURRENT_HOST = "https://api.onesignal.com"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 

@@ -63,7 +63,3 @@ RESERVED_TAG_KEYS = frozenset(
         "custom_data",
     }
 )
-
-#: Hosts of the two API generations. Legacy paths start with ``/api/v1``; current ones do not.
-LEGACY_HOST = "https://onesignal.com"
-CURRENT_HOST = "https://api.onesignal.com"

@@ -1,0 +1,120 @@
+"""``onesig-nb send``: send a campaign without a notebook (cron, papermill), exactly once.
+
+    onesig-nb send --cohort workspace/segment-logs --audience cart_abandoners \\
+        --message message.yaml --name cart-nudge-2025-03 [--journal campaigns.sqlite] \\
+        [--dry-run] [--yes] [--api legacy|current] [--exclude-platform ios]
+
+It prints the plan, then sends through the same journal as the notebook: a re-run of the same
+command resumes an interrupted send and sends nothing twice; a finished campaign says so and
+sends nothing. Credentials come from the environment or ``.env`` (never from the command line);
+with none set, :func:`onesig_nb.connect` starts the local sandbox.
+
+Exit codes: 0 sent (or dry run / nothing left to send), 1 error or some recipients failed,
+2 bad command line, 3 confirmation needed (pass ``--yes``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import onesignal as _onesignal  # noqa: F401  (before config: see campaign.py)
+from .errors import ConfirmationRequired, OneSigNbError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIRM = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="onesig-nb send",
+        description="Send a push to a Segment cohort exactly once (journaled, resumable).",
+    )
+    p.add_argument("--cohort", required=True, help="cohort source: path, folder, CSV, Parquet")
+    p.add_argument("--audience", default=None, help="audience key inside the source")
+    p.add_argument("--message", required=True, help="message YAML file (Message.from_yaml)")
+    p.add_argument("--name", required=True, help="campaign name (anchors exactly-once)")
+    p.add_argument("--journal", default="campaigns.sqlite", help="journal file")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, send nothing")
+    p.add_argument("--yes", action="store_true", help="confirm a send above --confirm-above")
+    p.add_argument("--api", choices=("current", "legacy"), default=None, help="API generation")
+    p.add_argument(
+        "--exclude-platform",
+        action="append",
+        default=[],
+        choices=("ios", "android", "web"),
+        help="skip a platform (repeatable), e.g. ios when Segment already pushes to iOS",
+    )
+    p.add_argument("--confirm-above", type=int, default=1_000, help="ask for --yes above this")
+    p.add_argument("--extend", action="store_true", help="send only to people not reached yet")
+    return p
+
+
+def _err(text: str) -> None:
+    print(f"onesig-nb send: {text}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``onesig-nb send``; returns the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage / help
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    client = None
+    try:
+        from .campaign import Campaign
+        from .cohort import load_cohort
+        from .message import Message
+        from .onesignal import connect
+
+        message = Message.from_yaml(args.message)
+        cohort = load_cohort(args.cohort, audience=args.audience)
+        client = connect(api=args.api)
+        camp = Campaign(
+            args.name,
+            cohort,
+            message,
+            client,
+            journal=args.journal,
+            exclude_platforms=args.exclude_platform,
+            confirm_above=args.confirm_above,
+        )
+        plan = camp.plan(extend=args.extend)
+        print(plan)
+        if plan.errors:
+            _err("the message has lint errors (listed above); nothing was sent.")
+            return EXIT_ERROR
+        if plan.state == "conflict":
+            _err(plan.note)
+            return EXIT_ERROR
+        if args.dry_run:
+            print("dry run: nothing was sent.")
+            return EXIT_OK
+        result = camp.send(
+            confirm=True if args.yes else None, extend=args.extend, progress=sys.stderr.isatty()
+        )
+    except ConfirmationRequired as exc:
+        _err(f"{exc} On the command line: add --yes.")
+        return EXIT_CONFIRM
+    except OneSigNbError as exc:
+        _err(f"error: {exc}")
+        return EXIT_ERROR
+    except (OSError, ImportError) as exc:
+        _err(f"error: {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
+    finally:
+        if client is not None:
+            client.close()
+    s = result.summary
+    if result.note:
+        print(result.note)
+    print(
+        f"campaign {s['campaign']}: sent {s['sent']:,}, unsubscribed {s['unsubscribed']:,}, "
+        f"invalid {s['invalid']:,}, failed {s['failed']:,}; {s['requests']} requests."
+    )
+    return EXIT_ERROR if s["failed"] else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

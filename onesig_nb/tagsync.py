@@ -1,0 +1,281 @@
+"""TagSync: write cohort traits to OneSignal data tags, sending only what changed.
+
+    sync = TagSync("ltv-sync", cohort, client, tags=["plan", "ltv"], journal="campaigns.sqlite")
+    sync.plan()          # users, changed users, requests, deletes
+    result = sync.run()  # diff-based; an unchanged re-run sends zero requests
+
+The journal remembers, per app and user, the value this toolkit last wrote for each tag. A run
+sends a user only the tags whose value differs from that memory; ``None``/NaN sends ``""``,
+which deletes the tag. Each request carries at most 100 tags (OneSignal's per-request cap).
+Resuming is natural: a killed run leaves the unwritten users "changed", so the next run sends
+exactly them (a tag edit is idempotent, so the few whose answer was not journaled yet are just
+written again with the same value).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import redact
+from .errors import CampaignConflict, ValidationError
+from .journal import Journal, open_journal
+from .onesignal import limits
+from .onesignal.models import TagEdit
+from .tags import tag_value
+
+__all__ = ["TagSync", "TagSyncPlan", "TagSyncResult"]
+
+log = logging.getLogger("onesig_nb.tagsync")
+
+#: Results are journaled in groups of this many (one SQLite transaction each).
+_FLUSH_EVERY = 500
+
+
+@dataclass
+class TagSyncPlan:
+    """What ``run()`` would send now (nothing sent, nothing written)."""
+
+    name: str
+    users: int
+    changed_users: int
+    unchanged_users: int
+    requests: int
+    tags_set: int
+    tags_deleted: int
+    estimated_seconds: float
+    sample: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (
+            f"TagSync {self.name!r}: {self.changed_users:,} of {self.users:,} users changed, "
+            f"{self.requests:,} requests ({self.tags_set:,} tags set, {self.tags_deleted:,} "
+            f"deleted), ~{self.estimated_seconds:.1f} s"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}\nsample: {html.escape(repr(self.sample))}</pre>"
+
+
+@dataclass
+class TagSyncResult:
+    """Per-user outcome of a run: updated / unchanged / failed."""
+
+    name: str
+    frame: Any = field(repr=False)
+    requests: int = 0
+    seconds: float = 0.0
+
+    def to_frame(self):
+        """external_id, status (updated/unchanged/failed), tags (what was sent), error."""
+        return self.frame.copy()
+
+    @property
+    def summary(self) -> dict:
+        counts = self.frame["status"].value_counts().to_dict() if len(self.frame) else {}
+        return {
+            "sync": self.name,
+            "users": int(len(self.frame)),
+            **{s: int(counts.get(s, 0)) for s in ("updated", "unchanged", "failed")},
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"TagSyncResult({self.name!r}: updated={s['updated']:,} unchanged={s['unchanged']:,} "
+            f"failed={s['failed']:,}, requests={self.requests})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self))
+        return f"<p>{head}</p>{self.frame.head(20).to_html(index=False, na_rep='')}"
+
+
+class TagSync:
+    """Cohort traits -> OneSignal data tags by external id, diff-based and journaled.
+
+    :param name: the sync's name in the journal
+    :param cohort: a Cohort (or DataFrame with ``external_id``) holding the trait columns
+    :param client: a OneSignal client
+    :param tags: trait columns to write
+    :param journal: SQLite file (or open Journal) remembering what was written
+    :param tag_map: renames ``{trait: tag_name}``
+    """
+
+    def __init__(
+        self,
+        name: str,
+        cohort: Any,
+        client: Any,
+        *,
+        tags: Iterable[str],
+        journal: Journal | str | os.PathLike = "campaigns.sqlite",
+        tag_map: dict | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        from .campaign import _as_cohort
+
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("A tag sync needs a non-empty name.")
+        self.name = name
+        self.cohort = _as_cohort(cohort)
+        self.client = client
+        self.tags = [str(t) for t in tags]
+        self.tag_map = dict(tag_map or {})
+        if not self.tags:
+            raise ValidationError("tags= is empty: name the trait columns to write as tags.")
+        missing = [t for t in self.tags if t not in self.cohort.df.columns]
+        if missing:
+            available = [c for c in self.cohort.df.columns if c != "external_id"]
+            raise ValidationError(
+                f"The cohort has no trait column(s) {missing}. Available traits: {available}."
+            )
+        self.journal = open_journal(journal)
+        self._sleep = sleep or time.sleep
+
+    def __repr__(self) -> str:
+        return f"TagSync({self.name!r}, users={len(self.cohort):,}, tags={self.tags})"
+
+    @property
+    def app_id(self) -> str:
+        return str(getattr(self.client, "app_id", "") or "")
+
+    def _desired(self) -> dict[str, dict[str, str]]:
+        df = self.cohort.df
+        names = [self.tag_map.get(t, t) for t in self.tags]
+        out: dict[str, dict[str, str]] = {}
+        columns = [df[t].tolist() for t in self.tags]
+        for i, eid in enumerate(df["external_id"].tolist()):
+            out[str(eid)] = {
+                name: (tag_value(col[i], name=name) or "")
+                for name, col in zip(names, columns, strict=True)
+            }
+        return out
+
+    def _diff(self) -> tuple[dict[str, dict[str, str]], int]:
+        desired = self._desired()
+        state = self.journal.tag_state(self.app_id)
+        changes: dict[str, dict[str, str]] = {}
+        for eid, tags in desired.items():
+            known = state.get(eid, {})
+            changed = {t: v for t, v in tags.items() if known.get(t) != v}
+            if changed:
+                changes[eid] = changed
+        return changes, len(desired)
+
+    @staticmethod
+    def _parts(tags: dict[str, str]) -> list[dict[str, str]]:
+        items = sorted(tags.items())
+        step = limits.MAX_TAGS_PER_REQUEST
+        return [dict(items[i : i + step]) for i in range(0, len(items), step)]
+
+    def plan(self) -> TagSyncPlan:
+        """Users, changed users and requests of a run now (nothing sent or written)."""
+        changes, users = self._diff()
+        parts = sum(len(self._parts(t)) for t in changes.values())
+        values = [v for t in changes.values() for v in t.values()]
+        sample = next(iter(changes.items()), ("", {}))
+        return TagSyncPlan(
+            name=self.name,
+            users=users,
+            changed_users=len(changes),
+            unchanged_users=users - len(changes),
+            requests=parts,
+            tags_set=sum(1 for v in values if v != ""),
+            tags_deleted=sum(1 for v in values if v == ""),
+            estimated_seconds=round(parts / limits.USER_UPDATES_PER_SECOND, 2),
+            sample={"external_id": sample[0], "tags": sample[1]},
+        )
+
+    def run(self, *, progress: Any = True) -> TagSyncResult:
+        """Send the changed tags; returns one row per cohort user."""
+        import pandas as pd
+
+        started = time.monotonic()
+        run = self.journal.run(self.name)
+        if run is not None and run["kind"] != "tagsync":
+            raise CampaignConflict(
+                f"{self.name!r} is a campaign in journal {str(self.journal.path)!r}; give the "
+                "tag sync a different name."
+            )
+        changes, _users = self._diff()
+        if run is None:
+            self.journal.create_run(
+                self.name, kind="tagsync", app_id=self.app_id,
+                cohort_fingerprint=self.cohort.fingerprint,
+                settings={"tags": self.tags, "tag_map": self.tag_map}, recipients=len(self.cohort),
+            )  # fmt: skip
+            round_ = 1
+        else:
+            round_ = run["rounds"] + (1 if changes else 0)
+        outcome: dict[str, tuple[str, dict, str | None]] = {}
+        requests = 0
+        if changes:
+            self.journal.update_run(
+                self.name, rounds=round_, status="syncing", recipients=len(self.cohort),
+                cohort_fingerprint=self.cohort.fingerprint,
+            )  # fmt: skip
+            requests = self._send(changes, round_, outcome, progress)
+            failed = any(s == "failed" for s, _, _ in outcome.values())
+            self.journal.update_run(self.name, status="partial" if failed else "synced")
+        rows = []
+        for eid in map(str, self.cohort.df["external_id"].tolist()):
+            status, tags, err = outcome.get(eid, ("unchanged", {}, None))
+            rows.append((eid, status, tags, err))
+        frame = pd.DataFrame(rows, columns=["external_id", "status", "tags", "error"])
+        result = TagSyncResult(self.name, frame, requests, time.monotonic() - started)
+        log.info("tag sync %s: %s", self.name, result.summary)
+        return result
+
+    def _send(self, changes: dict, round_: int, outcome: dict, progress: Any) -> int:
+        parts = {eid: self._parts(tags) for eid, tags in changes.items()}
+        intents = [(eid, i, p) for eid, ps in parts.items() for i, p in enumerate(ps)]
+        self.journal.add_tag_intents(self.name, round_, intents)
+        total = len(intents)
+        bar = None
+        if progress is True:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, desc=self.name, unit="req")
+        from .campaign import _secret
+
+        secret = _secret(self.client)
+        done, buffer = 0, []
+        passes = max(len(ps) for ps in parts.values())
+        try:
+            for part in range(passes):
+                if part:  # OneSignal allows 1 update per user per second
+                    self._sleep(1.0 / limits.USER_UPDATES_PER_USER_PER_SECOND)
+                edits = [
+                    TagEdit(eid, ps[part], ref=(eid, part))
+                    for eid, ps in parts.items()
+                    if len(ps) > part
+                ]
+                for res in self.client.iter_tag_edits(edits):
+                    eid, idx = res.edit.ref
+                    err = None if res.ok else redact(f"{res.error}", secret)
+                    buffer.append((eid, idx, res.edit.tags, bool(res.ok), res.status, err))
+                    prev = outcome.get(eid, ("updated", {}, None))
+                    status = "updated" if res.ok and prev[0] != "failed" else "failed"
+                    outcome[eid] = (status, {**prev[1], **res.edit.tags}, err or prev[2])
+                    done += 1
+                    if len(buffer) >= _FLUSH_EVERY:
+                        self.journal.record_tag_results(self.name, round_, self.app_id, buffer)
+                        buffer = []
+                    if bar is not None:
+                        bar.update(1)
+                    elif callable(progress):
+                        progress(done, total)
+        finally:
+            if buffer:
+                self.journal.record_tag_results(self.name, round_, self.app_id, buffer)
+            if bar is not None:
+                bar.close()
+        return total

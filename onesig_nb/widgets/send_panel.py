@@ -1,0 +1,174 @@
+"""SendPanel: the plan, a test send, a typed confirmation, live progress, results and report.
+
+    from onesig_nb.widgets import SendPanel
+    SendPanel(campaign)
+
+A thin UI over :class:`onesig_nb.Campaign`: every decision (exactly-once, confirmation limits,
+lint blocking) stays in the campaign. The panel only adds a human step: the "Send to N people"
+button opens a box where you type N (or the campaign name) before the real send button
+enables. While sending, every button is disabled and a lock refuses a second click, so a double
+click cannot send twice (and a re-send would be a journaled no-op anyway).
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import OneSigNbError
+
+__all__ = ["SendPanel"]
+
+
+class SendPanel(widgets.VBox):
+    """Plan, test, confirm and send one campaign from a notebook.
+
+    :param campaign: a :class:`onesig_nb.Campaign`
+    :param report: fetch and show the delivery report after sending
+    :param report_options: keyword arguments for :meth:`Campaign.report` (e.g. ``timeout=``)
+    """
+
+    def __init__(self, campaign: Any, *, report: bool = True, report_options: dict | None = None):
+        self.campaign = campaign
+        self._report = report
+        self._report_options = dict(report_options or {})
+        self._lock = threading.Lock()
+        self.plan_view = widgets.HTML()
+        self.qa_ids = widgets.Text(
+            value=", ".join(campaign.test_users),
+            description="QA ids",
+            placeholder="qa-1, qa-2",
+        )
+        self.test_button = widgets.Button(description="Send test", icon="flask")
+        self.send_button = widgets.Button(description="Send", button_style="danger")
+        self.confirm_text = widgets.Text(description="Confirm")
+        self.confirm_button = widgets.Button(
+            description="Confirm send", button_style="danger", disabled=True
+        )
+        self.cancel_button = widgets.Button(description="Cancel")
+        self.confirm_box = widgets.HBox(
+            [self.confirm_text, self.confirm_button, self.cancel_button],
+            layout=widgets.Layout(display="none"),
+        )
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress")
+        self.status = widgets.HTML()
+        self.results = widgets.HTML()
+        self.report_view = widgets.HTML()
+        self.test_button.on_click(self._on_test)
+        self.send_button.on_click(self._on_send)
+        self.confirm_button.on_click(self._on_confirm)
+        self.cancel_button.on_click(self._on_cancel)
+        self.confirm_text.observe(self._on_typed, names="value")
+        super().__init__(
+            [
+                self.plan_view,
+                widgets.HBox([self.qa_ids, self.test_button]),
+                self.send_button,
+                self.confirm_box,
+                self.progress,
+                self.status,
+                self.results,
+                self.report_view,
+            ]
+        )
+        self.refresh()
+
+    # -- state --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recompute the plan and the button labels from the campaign and its journal."""
+        self.plan = self.campaign.plan()
+        self.plan_view.value = self.plan._repr_html_()
+        n = self.plan.to_send
+        blocked = bool(self.plan.errors) or self.plan.state == "conflict"
+        if self.plan.state == "sent":
+            self.send_button.description = "Already sent"
+        else:
+            self.send_button.description = f"Send to {n:,} people"
+        self.send_button.disabled = blocked or n == 0
+        self.test_button.disabled = bool(self.plan.errors)
+        self.confirm_text.placeholder = f"type {n} or {self.campaign.name}"
+        if blocked:
+            self._say(self.plan.note or "Fix the lint errors in the plan before sending.", "error")
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        color = {"error": "#b00020", "ok": "#1b7f3b"}.get(kind, "#333")
+        self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+
+    def _set_busy(self, busy: bool) -> None:
+        for b in (self.test_button, self.send_button, self.confirm_button, self.cancel_button):
+            b.disabled = busy
+
+    # -- handlers -----------------------------------------------------------------------------
+    def _on_test(self, _button: Any = None) -> None:
+        ids = [i.strip() for i in self.qa_ids.value.split(",") if i.strip()]
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._set_busy(True)
+            res = self.campaign.send_test(ids)
+            s = res.summary
+            self._say(f"Test sent to {s['sent']} of {len(ids)} QA ids ({', '.join(ids)}).", "ok")
+        except OneSigNbError as exc:
+            self._say(str(exc), "error")
+        finally:
+            self._lock.release()
+            self.refresh()
+            self.confirm_button.disabled = True
+
+    def _on_send(self, _button: Any = None) -> None:
+        if self.send_button.disabled or self._lock.locked():
+            return
+        self.confirm_text.value = ""
+        self.confirm_box.layout.display = "flex"
+        self._say(
+            f"Type {self.plan.to_send} (the number of people) or the campaign name "
+            f"{self.campaign.name!r} to confirm."
+        )
+
+    def _confirmed(self) -> bool:
+        typed = self.confirm_text.value.strip().replace(",", "")
+        return typed in (str(self.plan.to_send), self.campaign.name.replace(",", ""))
+
+    def _on_typed(self, _change: Any = None) -> None:
+        self.confirm_button.disabled = not self._confirmed() or self._lock.locked()
+
+    def _on_cancel(self, _button: Any = None) -> None:
+        self.confirm_box.layout.display = "none"
+        self.confirm_text.value = ""
+        self._say("Cancelled; nothing was sent.")
+
+    def _on_confirm(self, _button: Any = None) -> None:
+        # ipywidgets delivers a click even to a disabled button when called from code, and a
+        # browser double click can queue two events: the lock makes the second one a no-op.
+        if self.confirm_button.disabled or not self._confirmed():
+            return
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._set_busy(True)
+            self.confirm_box.layout.display = "none"
+            self._say(f"Sending to {self.plan.to_send:,} people…")
+            self.progress.value = 0
+            self.progress.max = max(1, self.plan.to_send)
+            result = self.campaign.send(confirm=True, progress=self._progress)
+            self.results.value = result._repr_html_()
+            s = result.summary
+            kind = "error" if s["failed"] else "ok"
+            self._say(
+                result.note or f"Sent to {s['sent']:,} people ({s['requests']} requests).", kind
+            )
+            if self._report and result.notification_ids:
+                self.report_view.value = self.campaign.report(**self._report_options)._repr_html_()
+        except OneSigNbError as exc:
+            self._say(str(exc), "error")
+        finally:
+            self._lock.release()
+            self.refresh()
+            self.confirm_button.disabled = True
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.max = max(1, total)
+        self.progress.value = done

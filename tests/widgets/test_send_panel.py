@@ -1,0 +1,98 @@
+"""SendPanel headless: typed confirmation, test send, double click = zero new requests."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+import onesig_nb as osn
+from onesig_nb.campaign import Campaign
+from onesig_nb.message import Message
+from onesig_nb.widgets import SendPanel
+
+N = 60
+
+
+@pytest.fixture(scope="module")
+def sb():
+    roster = pd.DataFrame(
+        {
+            "external_id": [f"sp-{i:03d}" for i in range(N)],
+            "platform": ["android"] * N,
+            "subscribed": [True] * N,
+        }
+    )
+    with osn.Sandbox() as sandbox:
+        sandbox.add_users(roster)
+        sandbox.add_users([{"external_id": "qa-9", "platform": "web"}])
+        yield sandbox
+
+
+@pytest.fixture
+def panel(sb, tmp_path):
+    client = osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url)
+    cohort = osn.Cohort.from_frame(
+        pd.DataFrame({"external_id": [f"sp-{i:03d}" for i in range(N)], "first_name": "Ana"})
+    )
+    msg = Message(contents="Hi {{ first_name }}")
+    camp = Campaign(
+        f"panel-{tmp_path.name}", cohort, msg, client, journal=tmp_path / "j", test_users=["qa-9"]
+    )
+    yield SendPanel(camp, report_options={"sleep": lambda s: None, "timeout": 10})
+    client.close()
+
+
+def test_panel_shows_the_plan_and_the_count_on_the_button(panel):
+    assert f"Send to {N} people" == panel.send_button.description
+    assert "Plan for campaign" in panel.plan_view.value
+    assert panel.confirm_box.layout.display == "none"
+
+
+def test_confirmation_requires_typing_the_count_or_the_name(panel, sb):
+    before = sb.request_count()
+    panel.send_button.click()
+    assert panel.confirm_box.layout.display == "flex"
+    panel.confirm_text.value = "59"
+    assert panel.confirm_button.disabled
+    panel.confirm_button.click()  # a click on a disabled button sends nothing
+    assert sb.request_count() == before
+    panel.confirm_text.value = panel.campaign.name
+    assert not panel.confirm_button.disabled
+    panel.cancel_button.click()
+    assert panel.confirm_box.layout.display == "none" and sb.request_count() == before
+
+
+def test_send_then_double_click_makes_zero_new_requests(panel, sb):
+    panel.send_button.click()
+    panel.confirm_text.value = str(N)
+    panel.confirm_button.click()
+    assert panel.progress.value == N
+    assert "sent" in panel.results.value and "<img" in panel.report_view.value
+    assert panel.send_button.disabled and panel.send_button.description == "Already sent"
+    after = sb.request_count()
+    panel.confirm_button.click()
+    panel.confirm_button.click()
+    panel.send_button.click()
+    assert sb.request_count() == after
+    assert panel.campaign.result().summary["sent"] == N
+
+
+def test_concurrent_double_click_sends_once(panel, sb):
+    panel.send_button.click()
+    panel.confirm_text.value = str(N)
+    before = len(sb.notifications())
+    threads = [threading.Thread(target=panel.confirm_button.click) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sb.notifications()) - before == 1  # one batch, one notification, not two
+    assert panel.campaign.result().summary["sent"] == N
+
+
+def test_send_test_button_uses_the_qa_list(panel, sb):
+    panel.test_button.click()
+    assert "Test sent to 1 of 1" in panel.status.value
+    assert panel.campaign.status == "tested"
