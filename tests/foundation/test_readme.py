@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from onesig_nb.samples import load_roster
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -33,7 +35,13 @@ def test_readme_quickstart_runs_and_is_exactly_once(sample_workspace, tmp_path, 
         # exactly once: no (person, device) pair got the campaign twice
         assert not campaign_rows.duplicated(["external_id", "platform"]).any()
         sent = set(frame.loc[frame.status == "sent", "external_id"])
-        assert set(campaign_rows.external_id) == sent
+        roster = load_roster(sample_workspace)
+        subscribed = set(roster.loc[roster.subscribed, "external_id"])
+        assert set(campaign_rows.external_id) == sent & subscribed
+        # OneSignal ignores ids it has never seen without saying so; those are the only gap
+        assert sent - subscribed == set(cohort.external_ids) - set(roster.external_id)
+        unsubscribed = set(frame.loc[frame.status == "unsubscribed", "external_id"])
+        assert unsubscribed == set(roster.external_id) & set(cohort.external_ids) - subscribed
         assert (tmp_path / "campaigns.sqlite").exists()
     finally:
         client.close()
