@@ -7,7 +7,7 @@ import threading
 import uuid
 
 import pytest
-from client_fakes import API_KEY, APP_ID
+from .client_fakes import API_KEY, APP_ID
 
 from onesig_nb.errors import APIError, AuthError, RateLimited, TransportError, ValidationError
 from onesig_nb.onesignal import NotificationRequest, OneSignal, TagEdit

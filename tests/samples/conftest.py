@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from samples_replay import read_archive
+from .samples_replay import read_archive
 
 
 @pytest.fixture(scope="session")

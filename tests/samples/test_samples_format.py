@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pandas as pd
-from samples_replay import instant
+from .samples_replay import instant
 
 from onesig_nb.samples import load_manifest, load_roster
 

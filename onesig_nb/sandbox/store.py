@@ -1,0 +1,373 @@
+"""The sandbox's SQLite store: app identity, users, subscriptions, notifications, deliveries, log.
+
+One connection, used only from the server's event loop thread. Writes go into an open
+transaction and are made durable by :meth:`Store.commit`, which the server calls once per loop
+iteration for every request that wrote something (group commit); no handler answers 2xx before
+that commit returned. WAL with ``synchronous=NORMAL``: a committed write survives a clean
+restart (and a process crash; only an OS crash can lose the last commits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    external_id TEXT PRIMARY KEY,
+    onesignal_id TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id TEXT PRIMARY KEY,
+    external_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    type TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    token TEXT
+);
+CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (external_id);
+CREATE TABLE IF NOT EXISTS notifications (
+    id TEXT PRIMARY KEY,
+    api TEXT NOT NULL,
+    idempotency_key TEXT UNIQUE,
+    app_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    recipients INTEGER NOT NULL,
+    canceled INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS replies (
+    idempotency_key TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    notification_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    status TEXT NOT NULL,
+    converted INTEGER NOT NULL DEFAULT 0,
+    heading TEXT, subtitle TEXT, contents TEXT, url TEXT, error TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries (notification_id);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER,
+    api TEXT, idempotency_key TEXT, fault TEXT, applied INTEGER, at REAL NOT NULL
+);
+"""
+
+KEY_SALT = "onesig-sandbox:"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256((KEY_SALT + key).encode()).hexdigest()
+
+
+#: platform name -> OneSignal subscription type
+SUBSCRIPTION_TYPES = {"ios": "iOSPush", "android": "AndroidPush", "web": "ChromePush"}
+PLATFORM_OF_TYPE = {v: k for k, v in SUBSCRIPTION_TYPES.items()}
+
+DELIVERY_COLUMNS = (
+    "notification_id",
+    "external_id",
+    "platform",
+    "heading",
+    "subtitle",
+    "contents",
+    "url",
+    "status",
+    "converted",
+    "subscription_id",
+    "error",
+)
+
+
+class Store:
+    """SQLite persistence for one sandbox app."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(SCHEMA)
+        self.dirty = False
+        self.db.execute("BEGIN")
+
+    # -- transactions ---------------------------------------------------------------------
+    def write(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+        self.dirty = True
+        return self.db.execute(sql, tuple(args))
+
+    @contextlib.contextmanager
+    def savepoint(self):
+        """All of a handler's writes, or none of them if it raises."""
+        self.db.execute("SAVEPOINT handler")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK TO handler")
+            self.db.execute("RELEASE handler")
+            raise
+        self.db.execute("RELEASE handler")
+
+    def commit(self) -> None:
+        """Make every write so far durable and open the next transaction."""
+        if self.dirty:
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN")
+            self.dirty = False
+
+    def close(self) -> None:
+        try:
+            self.commit()
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            pass
+        self.db.close()
+
+    def one(self, sql: str, args: Iterable[Any] = ()) -> Any:
+        return self.db.execute(sql, tuple(args)).fetchone()
+
+    def rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.db.execute(sql, tuple(args))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    # -- app identity ---------------------------------------------------------------------
+    def identity(self, app_id: str | None, api_key: str | None) -> tuple[str, str]:
+        """The app id and key: explicit values win, else the stored ones, else new ones.
+
+        A key the sandbox generated is stored as is (so a restart on the same file can print
+        it); a key the caller supplied may be a real OneSignal key and is stored only as a
+        salted SHA-256, so a restart on that file must be given the key again.
+        """
+        stored = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        app_id = app_id or stored.get("app_id") or str(uuid.uuid4())
+        if api_key:
+            self.write("DELETE FROM meta WHERE key = 'api_key'")
+            self.write(
+                "INSERT OR REPLACE INTO meta VALUES ('api_key_hash', ?)", (_digest(api_key),)
+            )
+        elif stored.get("api_key"):
+            api_key = stored["api_key"]
+        elif stored.get("api_key_hash"):
+            raise ValueError(
+                f"The sandbox store {self.path} was created with an API key you supplied, which "
+                "is kept only as a hash. Pass the same key again (api_key=... or --api-key)."
+            )
+        else:
+            api_key = "os_v2_app_" + secrets.token_hex(24)
+            self.write("INSERT OR REPLACE INTO meta VALUES ('api_key', ?)", (api_key,))
+        self.write("INSERT OR REPLACE INTO meta VALUES ('app_id', ?)", (app_id,))
+        self.commit()
+        return app_id, api_key
+
+    # -- users ----------------------------------------------------------------------------
+    def user(self, external_id: str) -> dict[str, Any] | None:
+        row = self.one(
+            "SELECT external_id, onesignal_id, tags FROM users WHERE external_id = ?",
+            (external_id,),
+        )
+        if row is None:
+            return None
+        return {"external_id": row[0], "onesignal_id": row[1], "tags": json.loads(row[2])}
+
+    def ensure_user(self, external_id: str) -> str:
+        row = self.one("SELECT onesignal_id FROM users WHERE external_id = ?", (external_id,))
+        if row:
+            return row[0]
+        oid = str(uuid.uuid4())
+        self.write(
+            "INSERT INTO users (external_id, onesignal_id, tags, created_at) VALUES (?,?,?,?)",
+            (external_id, oid, "{}", time.time()),
+        )
+        return oid
+
+    def add_subscription(
+        self, external_id: str, platform: str, enabled: bool, token: str | None = None
+    ) -> str:
+        sid = str(uuid.uuid4())
+        self.write(
+            "INSERT INTO subscriptions VALUES (?,?,?,?,?,?)",
+            (sid, external_id, platform, SUBSCRIPTION_TYPES[platform], int(enabled), token),
+        )
+        return sid
+
+    def subscriptions(self, external_id: str) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT id, platform, type, enabled, token FROM subscriptions WHERE external_id = ?",
+            (external_id,),
+        )
+
+    def patch_tags(self, external_id: str, tags: Mapping[str, str]) -> bool:
+        """Merge ``tags`` into the user's tags (``""`` deletes). False if no such user."""
+        patch = {k: (None if v == "" else v) for k, v in tags.items()}
+        cur = self.write(
+            "UPDATE users SET tags = json_patch(tags, ?) WHERE external_id = ?",
+            (json.dumps(patch), external_id),
+        )
+        return cur.rowcount > 0
+
+    def tags_of(self, external_ids: list[str]) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for start in range(0, len(external_ids), 500):
+            chunk = external_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for ext, tags in self.db.execute(
+                f"SELECT external_id, tags FROM users WHERE external_id IN ({marks})", chunk
+            ):
+                out[ext] = json.loads(tags)
+        return out
+
+    def subscriptions_of(self, external_ids: list[str]) -> dict[str, list[tuple[str, str, int]]]:
+        out: dict[str, list[tuple[str, str, int]]] = {}
+        for start in range(0, len(external_ids), 500):
+            chunk = external_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for ext, sid, platform, enabled in self.db.execute(
+                "SELECT external_id, id, platform, enabled FROM subscriptions "
+                f"WHERE external_id IN ({marks}) ORDER BY rowid",
+                chunk,
+            ):
+                out.setdefault(ext, []).append((sid, platform, enabled))
+        return out
+
+    def all_users(self) -> list[dict[str, Any]]:
+        users = self.rows("SELECT external_id, onesignal_id, tags FROM users ORDER BY rowid")
+        subs = self.rows("SELECT external_id, platform, enabled FROM subscriptions ORDER BY rowid")
+        by_user: dict[str, list[dict[str, Any]]] = {}
+        for s in subs:
+            by_user.setdefault(s["external_id"], []).append(
+                {"platform": s["platform"], "subscribed": bool(s["enabled"])}
+            )
+        for u in users:
+            u["tags"] = json.loads(u["tags"])
+            u["subscriptions"] = by_user.get(u["external_id"], [])
+        return users
+
+    # -- notifications --------------------------------------------------------------------
+    def reply_for(self, key: str) -> tuple[int, dict[str, Any]] | None:
+        row = self.one("SELECT status, body FROM replies WHERE idempotency_key = ?", (key,))
+        return (row[0], json.loads(row[1])) if row else None
+
+    def remember_reply(self, key: str, status: int, body: dict[str, Any]) -> None:
+        self.write("INSERT OR REPLACE INTO replies VALUES (?,?,?)", (key, status, json.dumps(body)))
+
+    def add_notification(self, row: dict[str, Any], deliveries: list[tuple]) -> None:
+        self.write(
+            "INSERT INTO notifications (id, api, idempotency_key, app_id, request, response,"
+            " recipients, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                row["id"],
+                row["api"],
+                row["idempotency_key"],
+                row["app_id"],
+                json.dumps(row["request"]),
+                json.dumps(row["response"]),
+                row["recipients"],
+                time.time(),
+            ),
+        )
+        self.dirty = True
+        self.db.executemany(
+            "INSERT INTO deliveries (notification_id, external_id, platform, heading, subtitle,"
+            " contents, url, status, converted, subscription_id, error)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            deliveries,
+        )
+
+    def notification(self, notification_id: str) -> dict[str, Any] | None:
+        rows = self.rows("SELECT * FROM notifications WHERE id = ?", (notification_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        row["request"] = json.loads(row["request"])
+        row["response"] = json.loads(row["response"])
+        return row
+
+    def delivery_counts(self, notification_id: str) -> dict[str, Any]:
+        counts = {"sent": 0, "failed": 0, "errored": 0, "converted": 0}
+        per_platform: dict[str, dict[str, int]] = {}
+        for status, platform, converted, n in self.db.execute(
+            "SELECT status, platform, converted, COUNT(*) FROM deliveries"
+            " WHERE notification_id = ? GROUP BY status, platform, converted",
+            (notification_id,),
+        ):
+            counts[status] = counts.get(status, 0) + n
+            if converted:
+                counts["converted"] += n
+            stats = per_platform.setdefault(platform, {"successful": 0, "failed": 0, "errored": 0})
+            key = {"sent": "successful"}.get(status, status)
+            stats[key] = stats.get(key, 0) + n
+        counts["platforms"] = per_platform
+        return counts
+
+    def cancel(self, notification_id: str) -> bool:
+        cur = self.write("UPDATE notifications SET canceled = 1 WHERE id = ?", (notification_id,))
+        return cur.rowcount > 0
+
+    def notifications(self) -> list[dict[str, Any]]:
+        rows = self.rows(
+            "SELECT id, idempotency_key, api, created_at, recipients, canceled, request"
+            " FROM notifications ORDER BY created_at, rowid"
+        )
+        for r in rows:
+            req = json.loads(r.pop("request"))
+            r["canceled"] = bool(r["canceled"])
+            r["contents"] = req.get("contents")
+            r["headings"] = req.get("headings")
+            r["request"] = req
+        return rows
+
+    def deliveries(self, notification_id: str | None = None) -> list[dict[str, Any]]:
+        cols = ", ".join(DELIVERY_COLUMNS)
+        if notification_id:
+            return self.rows(
+                f"SELECT {cols} FROM deliveries WHERE notification_id = ? ORDER BY rowid",
+                (notification_id,),
+            )
+        return self.rows(f"SELECT {cols} FROM deliveries ORDER BY rowid")
+
+    # -- request log ----------------------------------------------------------------------
+    def log_request(self, entry: tuple) -> None:
+        self.write(
+            "INSERT INTO requests (method, path, status, api, idempotency_key, fault, applied, at)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            entry,
+        )
+
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        rows = self.rows("SELECT * FROM requests WHERE seq > ? ORDER BY seq", (since,))
+        for r in rows:
+            r["applied"] = None if r["applied"] is None else bool(r["applied"])
+        return rows
+
+    def request_count(self) -> int:
+        return self.one("SELECT COUNT(*) FROM requests")[0]
+
+    def reset(self) -> None:
+        for table in (
+            "users",
+            "subscriptions",
+            "notifications",
+            "replies",
+            "deliveries",
+            "requests",
+        ):
+            self.write(f"DELETE FROM {table}")
+        self.commit()
