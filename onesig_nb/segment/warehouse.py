@@ -1,0 +1,275 @@
+"""Segment warehouse tables (Engage schemas) read through SQL where the data lives.
+
+A DuckDB file is opened read-only with DuckDB itself; any other SQLAlchemy URL goes through
+SQLAlchemy (PostgreSQL is tested). Tables used: ``identifies`` (one column per audience key,
+``context_personas_*`` columns), ``audience_entered`` / ``audience_exited`` (``audience_key`` +
+one column per key). Membership and traits are computed by one portable query each (see
+:mod:`onesig_nb.segment.membership`), so only members and their traits leave the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from onesig_nb.errors import SourceError
+from onesig_nb.segment.membership import (
+    AUDIENCE_CLASSES,
+    DuckDBRunner,
+    latest_ctes,
+    person_exprs,
+    value_case,
+)
+
+__all__ = ["SQLAlchemyRunner", "Warehouse", "safe_url"]
+
+log = logging.getLogger("onesig_nb.segment")
+
+EVENT_TABLES = ("identifies", "audience_entered", "audience_exited")
+#: Warehouse columns that are never traits (Segment's common columns, warehouse.md section 4.2).
+COMMON_COLUMNS = {
+    "id", "anonymous_id", "user_id", "received_at", "sent_at", "timestamp", "original_timestamp",
+    "uuid", "uuid_ts", "loaded_at", "event", "event_text", "audience_key", "trait_key",
+}  # fmt: skip
+_CLASSES = ", ".join(f"'{c}'" for c in AUDIENCE_CLASSES)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - any unparsable URL is shown as a placeholder
+        return "<unparsable URL>"
+
+
+class SQLAlchemyRunner:
+    """Runs portable SQL through a SQLAlchemy engine (PostgreSQL sessions are set to UTC)."""
+
+    def __init__(self, url: str):
+        try:
+            from sqlalchemy import create_engine, event
+            from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+        except ImportError as exc:  # pragma: no cover - sqlalchemy is a dependency
+            raise SourceError("SQLAlchemy is needed for SQL URLs: pip install sqlalchemy") from exc
+        self.url = url
+        try:
+            self.engine = create_engine(url)
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+            raise SourceError(
+                f"Cannot use the SQL URL {safe_url(url)}: {exc}. Use a SQLAlchemy URL such as "
+                "postgresql+psycopg://user:password@host:5432/db, or a DuckDB file path."
+            ) from None
+        if self.engine.dialect.name == "postgresql":
+
+            @event.listens_for(self.engine, "connect")
+            def _utc(dbapi_con, _record):  # pragma: no cover - exercised with a real server
+                cur = dbapi_con.cursor()
+                cur.execute("SET TIME ZONE 'UTC'")
+                cur.close()
+
+    def frame(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+        try:
+            with self.engine.connect() as con:
+                return pd.read_sql(text(sql), con, params=params or {})
+        except (DBAPIError, SQLAlchemyError) as exc:
+            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+            raise SourceError(
+                f"The warehouse at {safe_url(self.url)} could not run the cohort query: {detail}. "
+                "Check the URL, that the server is reachable and that the Segment tables exist."
+            ) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class _CheckedDuckDB(DuckDBRunner):
+    def frame(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        import duckdb
+
+        try:
+            return super().frame(sql, params)
+        except duckdb.Error as exc:
+            raise SourceError(
+                f"The DuckDB warehouse could not run the cohort query: {exc}"
+            ) from None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@dataclass
+class Warehouse:
+    """The Engage tables of one schema, and the SQL that turns them into audience events."""
+
+    runner: Any
+    schema: str
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type
+    keys: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, source: str | Path, *, schema: str | None = None) -> Warehouse:
+        text = str(source)
+        if "://" in text:
+            runner: Any = SQLAlchemyRunner(text)
+        else:
+            path = Path(text)
+            if not path.is_file():
+                raise SourceError(f"No DuckDB warehouse file at {text}. Check the path.")
+            import duckdb
+
+            from onesig_nb.segment.archive import open_duckdb
+
+            try:
+                runner = _CheckedDuckDB(open_duckdb(str(path), read_only=True))
+            except duckdb.Error as exc:
+                raise SourceError(f"{text} is not a readable DuckDB database: {exc}") from None
+        self = cls(runner=runner, schema="")
+        self._discover(schema)
+        return self
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def _discover(self, schema: str | None) -> None:
+        names = ", ".join(_lit(t) for t in (*EVENT_TABLES, "users"))
+        cols = self.runner.frame(
+            "SELECT table_schema, table_name, column_name, data_type "
+            f"FROM information_schema.columns WHERE table_name IN ({names}) "
+            "ORDER BY table_schema, table_name, ordinal_position"
+        )
+        if schema is not None:
+            cols = cols[cols["table_schema"] == schema]
+        schemas = sorted(set(cols.loc[cols["table_name"].isin(EVENT_TABLES), "table_schema"]))
+        if not schemas:
+            where = f"schema {schema!r}" if schema else "any schema"
+            raise SourceError(
+                f"No Segment tables (identifies, audience_entered, audience_exited) in {where} "
+                "of this warehouse. Pass schema='engage_...' for an Engage schema."
+            )
+        if len(schemas) > 1:
+            raise SourceError(
+                f"Segment tables found in several schemas: {', '.join(schemas)}. "
+                "Pass schema=... to choose one."
+            )
+        self.schema = schemas[0]
+        mine = cols[cols["table_schema"] == self.schema]
+        for table, group in mine.groupby("table_name"):
+            self.columns[str(table)] = dict(
+                zip(group["column_name"], group["data_type"], strict=True)
+            )
+        self.keys = self._audience_keys()
+
+    def table(self, name: str) -> str:
+        return f"{_q(self.schema)}.{_q(name)}"
+
+    def _audience_keys(self) -> list[str]:
+        parts = []
+        ident = self.columns.get("identifies", {})
+        if {"context_personas_computation_key", "context_personas_computation_class"} <= set(ident):
+            parts.append(
+                "SELECT DISTINCT context_personas_computation_key AS k FROM "
+                f"{self.table('identifies')} WHERE context_personas_computation_class IN ({_CLASSES})"
+            )
+        for t in ("audience_entered", "audience_exited"):
+            if "audience_key" in self.columns.get(t, {}):
+                parts.append(f"SELECT DISTINCT audience_key AS k FROM {self.table(t)}")
+        if not parts:
+            return []
+        found = self.runner.frame(" UNION ".join(parts))["k"].dropna().astype(str)
+        return sorted(k for k in set(found) if k)
+
+    def events_sql(self, keys: Sequence[str]) -> str:
+        """A UNION ALL of every audience message for ``keys`` in the portable event shape."""
+        parts = []
+        for table in EVENT_TABLES:
+            cols = self.columns.get(table, {})
+            if not cols:
+                continue
+            has_class = "context_personas_computation_class" in cols
+            key_col = (
+                "audience_key" if table != "identifies" else "context_personas_computation_key"
+            )
+            if key_col not in cols:
+                key_col = "context_personas_computation_key"
+            for key in keys:
+                if key not in cols:
+                    continue
+                if key_col in cols:
+                    where = f"{_q(key_col)} = {_lit(key)}"
+                else:  # plain identifies carrying the key as a column
+                    where = f"{_q(key)} IS NOT NULL"
+                if has_class:
+                    where += f" AND context_personas_computation_class IN ({_CLASSES})"
+                value = value_case(f"CAST({_q(key)} AS VARCHAR)")
+                parts.append(
+                    f"SELECT CAST(id AS VARCHAR) AS message_id, CAST(user_id AS VARCHAR) AS user_id, "
+                    f"CAST(anonymous_id AS VARCHAR) AS anonymous_id, {_q('timestamp')} AS ts, "
+                    f"received_at, CAST({_lit(key)} AS VARCHAR) AS computation_key, "
+                    f"{value} AS value FROM {self.table(table)} WHERE {where}"
+                )
+        if not parts:
+            raise SourceError(
+                f"The warehouse schema {self.schema!r} has no column for audience(s) "
+                f"{', '.join(keys)}."
+            )
+        return "\nUNION ALL\n".join(parts)
+
+    def trait_columns(self, traits: Sequence[str] | None) -> list[str]:
+        ident = self.columns.get("identifies", {})
+        if traits is not None:
+            return [t for t in dict.fromkeys(traits) if t in ident]
+        return [
+            c
+            for c in ident
+            if c not in COMMON_COLUMNS and not c.startswith("context_") and c not in self.keys
+        ]
+
+    def cohort_sql(self, key: str, *, id_type: str, as_of: bool, traits: list[str]) -> str:
+        """Members of ``key`` (bound as ``:audience``) with their latest non-null traits."""
+        ctes = latest_ctes(self.events_sql([key]), id_type=id_type, as_of=as_of, one_audience=True)
+        person, _ = person_exprs(id_type)
+        order = "ts DESC NULLS LAST, received_at DESC NULLS LAST, id DESC NULLS LAST"
+        picks = ",\n".join(
+            f"FIRST_VALUE({_q(c)}) OVER (PARTITION BY person ORDER BY "
+            f"CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END, {order}) AS {_q(c)}"
+            for c in traits
+        )
+        sel = "".join(f", tv.{_q(c)}" for c in traits)
+        if not traits:
+            return f"""{ctes}
+SELECT person AS external_id FROM latest WHERE value ORDER BY person"""
+        return f"""{ctes},
+members AS (SELECT person AS external_id FROM latest WHERE value),
+idf AS (
+    SELECT {person} AS person, {_q("timestamp")} AS ts, received_at, CAST(id AS VARCHAR) AS id,
+           {", ".join(_q(c) for c in traits)}
+    FROM {self.table("identifies")}
+    WHERE {person} IN (SELECT external_id FROM members)
+),
+picked AS (
+    SELECT person, {picks},
+           ROW_NUMBER() OVER (PARTITION BY person ORDER BY {order}) AS rn
+    FROM idf
+),
+tv AS (SELECT * FROM picked WHERE rn = 1)
+SELECT m.external_id{sel}
+FROM members m LEFT JOIN tv ON tv.person = m.external_id
+ORDER BY m.external_id"""
