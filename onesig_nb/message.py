@@ -6,6 +6,9 @@
     msg.lint(cohort)          # findings: missing tags, truncation, bad URLs, Liquid errors ...
     msg.personalization(cohort), msg.client_batches(cohort), msg.to_payload()
 
+Argument checks live in :mod:`onesig_nb._message_checks` and the lint rules in
+:mod:`onesig_nb.lint`; :meth:`Message.lint` calls into the latter.
+
 Rendering goes through :mod:`onesig_nb._liquid` (the sandbox renders through it too) with traits
 turned into tags by :func:`onesig_nb.tags.tags_from_traits`'s rules. Each template is rendered once
 per distinct tuple of the tag values it reads, so 100,000 users whose first names and cities
@@ -15,7 +18,6 @@ repeat cost a few hundred renders, not 100,000.
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import hashlib
 import json
 import logging
@@ -30,6 +32,15 @@ import numpy as np
 import pandas as pd
 
 from . import _liquid
+from ._message_checks import (
+    _LANG_RE,
+    _check_buttons,
+    _check_data,
+    _check_send_after,
+    _check_str,
+    _fail,
+    _lang_map,
+)
 from .errors import ValidationError
 from .onesignal import limits
 from .tags import tag_value
@@ -62,12 +73,10 @@ _FIELDS = (
     "custom_data",
 )
 _OUTPUT = {"headings": "heading", "subtitle": "subtitle", "contents": "contents"}
-_LANG_RE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 _TIME_OF_DAY_RE = re.compile(
     r"^(1[0-2]|0?[1-9]):[0-5]\d(:[0-5]\d)?\s?(AM|PM)$|^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", re.I
 )
 _LIQUID_RE = re.compile(r"\{\{|\{%")
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 #: How many characters each device shows before it truncates (collapsed view). None of the three
 #: vendors publishes exact figures (they depend on screen width, font and language), so these are
@@ -86,11 +95,6 @@ DEVICE_LIMITS: dict[str, dict[str, int]] = {
     "android": {"title": 40, "body": 49, "body_expanded": 597},
     "chrome": {"title": 60, "body": 120},
 }
-
-#: APNs rejects payloads over 4,096 bytes (Apple, "Sending notification requests to APNs");
-#: FCM's limit is also 4 KB (Braze table above). Text + data must fit with room for OneSignal's
-#: own keys, so we warn above this many bytes of rendered text and data.
-PAYLOAD_WARN_BYTES = 3_500
 
 
 @dataclass(frozen=True)
@@ -127,142 +131,6 @@ class Personalization:
     distinct_texts: int | None
     reason: str
     variables: tuple[str, ...] = field(default=())
-
-
-# --------------------------------------------------------------------------------------------
-# validation helpers
-
-
-def _fail(msg: str) -> ValidationError:
-    return ValidationError(msg)
-
-
-def _lang_map(name: str, value: Any, *, required: bool) -> dict[str, str] | None:
-    if value is None:
-        if required:
-            raise _fail(
-                f"{name} is required: pass text, e.g. Message('Hi there') or {{'en': ...}}."
-            )
-        return None
-    if isinstance(value, str):
-        value = {"en": value}
-    if not isinstance(value, Mapping):
-        raise _fail(
-            f"{name} must be text or a {{language: text}} dict, not {type(value).__name__}; "
-            f"for example {name}={{'en': 'Hello', 'es': 'Hola'}}."
-        )
-    out: dict[str, str] = {}
-    for lang, text in value.items():
-        if not isinstance(lang, str) or not _LANG_RE.match(lang):
-            raise _fail(
-                f"{name} has language key {lang!r}; OneSignal uses ISO 639-1 codes such as "
-                "'en', 'es', 'de', 'zh-Hans'. Rename the key."
-            )
-        if not isinstance(text, str):
-            raise _fail(
-                f"{name}[{lang!r}] is a {type(text).__name__}, not text. Convert it with str(...) "
-                "or put a Liquid variable in the text, e.g. 'You have {{ points }} points'."
-            )
-        out[lang] = text
-    if required and not out.get("en", "").strip():
-        raise _fail(
-            f"{name} needs English text: OneSignal rejects pushes without it ('Message "
-            "Notifications must have English language content'). Add an 'en' entry."
-        )
-    return out or None
-
-
-def _json_bytes(name: str, value: Any) -> int:
-    try:
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-    except (TypeError, ValueError) as exc:
-        raise _fail(
-            f"{name} must be JSON-serializable (strings, numbers, lists, dicts): {exc}."
-        ) from None
-
-
-def _check_data(name: str, value: Any) -> dict | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise _fail(f"{name} must be a dict of key/value pairs, not {type(value).__name__}.")
-    value = dict(value)
-    size = _json_bytes(name, value)
-    if size > limits.MAX_DATA_BYTES:
-        raise _fail(
-            f"{name} is {size:,} bytes as JSON; OneSignal allows {limits.MAX_DATA_BYTES:,} bytes "
-            "on a push. Send an id and look the rest up in the app."
-        )
-    return value
-
-
-def _check_str(name: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _fail(f"{name} must be text (a URL), not {type(value).__name__}.")
-    return value or None
-
-
-def _check_buttons(value: Any) -> list[dict] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise _fail("buttons must be a list of {'id': ..., 'text': ...} dicts.")
-    buttons = [dict(b) if isinstance(b, Mapping) else b for b in value]
-    if len(buttons) > limits.MAX_BUTTONS:
-        raise _fail(
-            f"{len(buttons)} buttons given; OneSignal allows at most {limits.MAX_BUTTONS}. "
-            "Remove some."
-        )
-    for i, b in enumerate(buttons):
-        if not isinstance(b, dict):
-            raise _fail(f"buttons[{i}] must be a dict like {{'id': 'buy', 'text': 'Buy now'}}.")
-        for key in ("id", "text"):
-            if not isinstance(b.get(key), str) or not b[key].strip():
-                raise _fail(
-                    f"buttons[{i}] needs a non-empty text {key!r}, e.g. {{'id': 'buy', 'text': 'Buy'}}."
-                )
-        extra = set(b) - {"id", "text", "icon"}
-        if extra:
-            raise _fail(f"buttons[{i}] has unknown keys {sorted(extra)}; allowed: id, text, icon.")
-    return buttons or None
-
-
-def _parse_instant(value: str) -> _dt.datetime | None:
-    text = value.strip()
-    try:
-        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        from dateutil import parser as _parser
-
-        return _parser.parse(text)
-    except (ValueError, OverflowError, TypeError):
-        return None
-
-
-def _check_send_after(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            raise _fail(
-                "send_after has no time zone, so the send time would be ambiguous. Pass an aware "
-                "datetime, e.g. datetime(2025, 1, 1, 9, tzinfo=timezone.utc)."
-            )
-        return value.isoformat()
-    if isinstance(value, str) and _parse_instant(value) is not None:
-        return value
-    raise _fail(
-        f"send_after {value!r} is not a date and time OneSignal can read; use ISO 8601 with a "
-        "zone, e.g. '2025-09-24T14:00:00-07:00' or '2025-09-24 14:00:00 GMT-0700'."
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -869,8 +737,9 @@ class Message:
 
         Returns findings sorted by severity: errors first, then warnings, then notes.
         """
-        findings = _lint(self, cohort, tag_map)
-        return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.field or ""))
+        from .lint import lint_message  # lint imports this module; import it late
+
+        return lint_message(self, cohort, tag_map=tag_map)
 
 
 class _Failure:
@@ -880,331 +749,5 @@ class _Failure:
         self.reason = reason
 
 
-# --------------------------------------------------------------------------------------------
-# lint
-
-
 def _where(slot: _Slot) -> str:
     return slot.field + (f" ({slot.lang})" if slot.lang else "")
-
-
-def _url_problem(value: str) -> tuple[str, str] | None:
-    """(severity, text) for a URL that OneSignal or the device would refuse, else None."""
-    from urllib.parse import urlsplit
-
-    if any(c.isspace() for c in value.strip()) or value != value.strip():
-        return "error", "contains spaces; URL-encode them (%20) or use url_encode"
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return "error", "is not a valid URL"
-    if parts.scheme in ("http", "https") and not parts.netloc:
-        return "error", "has no host"
-    if parts.scheme == "http":
-        return "warning", "uses http://; browsers and iOS block insecure content, use https://"
-    if parts.scheme == "https":
-        return None
-    if not parts.scheme:
-        return "error", "is not an absolute URL (start it with https://)"
-    return "info", f"uses the {parts.scheme}: scheme (a deep link); check the app handles it"
-
-
-def _guarded(source: str, var: str) -> bool:
-    name = rf"(?:user\.tags\.)?{re.escape(var)}\b"
-    return bool(
-        re.search(rf"{name}\s*\|\s*default\b", source)
-        or re.search(rf"\{{%-?\s*(?:if|unless|elsif|case)\b[^%]*{name}", source)
-    )
-
-
-def _applies(msg: Message, slot: _Slot, lang: str) -> bool:
-    """Whether a person reading ``lang`` sees this slot (English covers missing translations)."""
-    if slot.lang is None or slot.lang == lang:
-        return True
-    present = [lg for lg, v in (getattr(msg, slot.field) or {}).items() if v]
-    return slot.lang == "en" and lang not in present
-
-
-def _static_findings(msg: Message) -> list[Finding]:
-    out: list[Finding] = []
-    reserved = limits.RESERVED_TAG_KEYS - {"user", "message"}
-    for slot in msg._slots():
-        an = _analyse(slot.source)
-        if an.error is not None:
-            out.append(Finding("error", an.error_code, f"{_where(slot)}: {an.error}.", slot.field))
-        for name in sorted(an.bare & reserved):
-            out.append(
-                Finding(
-                    "warning",
-                    "reserved-tag",
-                    f"{_where(slot)} reads {{{{ {name} }}}}, but OneSignal reserves '{name}' for "
-                    "its own data, so no tag of that name is used. Rename the tag (tag_map=).",
-                    slot.field,
-                )
-            )
-        if slot.lang is None and not _LIQUID_RE.search(slot.source):
-            problem = _url_problem(slot.source)
-            if problem and not (slot.field == "big_picture" and "/" not in slot.source):
-                out.append(
-                    Finding(
-                        problem[0], "url", f"{slot.field} {slot.source!r} {problem[1]}.", slot.field
-                    )
-                )
-    for i, b in enumerate(msg.buttons or []):
-        if b.get("icon") and "://" in b["icon"] and (p := _url_problem(b["icon"])):
-            out.append(Finding(p[0], "url", f"buttons[{i}].icon {p[1]}.", "buttons"))
-    for fld in ("data",):
-        blob = json.dumps(getattr(msg, fld) or {}, ensure_ascii=False)
-        if _LIQUID_RE.search(blob):
-            out.append(
-                Finding(
-                    "warning",
-                    "liquid-in-data",
-                    "data contains Liquid ({{ ... }} or {% ... %}); OneSignal sends data as is and "
-                    "does not render it. Put personal values in the texts, or render them into data "
-                    "yourself.",
-                    fld,
-                )
-            )
-    if msg.headings and "en" not in msg.headings:
-        out.append(
-            Finding(
-                "warning",
-                "heading-no-en",
-                "headings has no 'en' entry; English readers get the app name as title.",
-                "headings",
-            )
-        )
-    return out
-
-
-def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[Finding]:
-    out = _static_findings(msg)
-    if cohort is None:
-        for slot in msg._slots():  # texts without variables can be measured without a cohort
-            if slot.field in ("headings", "contents") and not _LIQUID_RE.search(slot.source):
-                out += _length_findings(
-                    slot.field,
-                    np.array([slot.source], dtype=object),
-                    None,
-                    bool(msg.big_picture or msg.ios_attachments),
-                )
-        return out
-    try:
-        df = _frame(cohort)
-    except ValidationError as exc:
-        return [*out, Finding("error", "cohort", str(exc))]
-    tags = _Tags(df, tag_map)
-    res = msg._render_all(df, tag_map=tag_map, on_error="collect")
-    n = len(res.ids)
-    if n == 0:
-        return [*out, Finding("info", "empty-cohort", "The cohort has no users; nothing to check.")]
-    static_errors = {f.field for f in out if f.code.startswith("liquid")}
-    for slot, reason, ids in res.failures:
-        if slot.field in static_errors and len(ids) == n:
-            continue  # already reported as a syntax / unknown-filter finding
-        out.append(
-            Finding(
-                "error",
-                "render-failed",
-                f"{_where(slot)} fails to render for {len(ids):,} of {n:,} users: {reason}.",
-                slot.field,
-                len(ids),
-                tuple(ids[:5]),
-            )
-        )
-    # variables that some users lack, and what they will see instead
-    sources = {s.field: [] for s in msg._slots()}
-    for s in msg._slots():
-        sources[s.field].append(s)
-    for var in sorted(msg.variables):
-        using = [s for s in msg._slots() if var in _analyse(s.source).tags]
-        if not using:
-            continue
-        present = set(res.raw_langs.tolist())
-        reads = [lg for lg in present if any(_applies(msg, s, lg) for s in using)]
-        missing = np.flatnonzero(pd.isna(tags.column(var)) & np.isin(res.raw_langs, reads))
-        if not len(missing):
-            continue
-        guarded = all(_guarded(s.source, var) for s in using)
-        slot = next((s for s in using if s.field == "contents"), using[0])
-        shown = res.columns.get(_OUTPUT.get(slot.field, slot.field))
-        example = shown[missing[0]] if shown is not None else None
-        who = (
-            "no user in this cohort has"
-            if bool(pd.isna(tags.column(var)).all())
-            else f"{len(missing):,} of {n:,} users have no"
-        )
-        tail = (f"; they will see {example!r}" if example is not None else "") + (
-            " (the template gives them a fallback)."
-            if guarded
-            else ". Add a fallback, e.g. "
-            f"{{{{ {var} | default: 'there' }}}}, or leave them out of the cohort."
-        )
-        out.append(
-            Finding(
-                "info" if guarded else "warning",
-                "missing-variable",
-                f"{who} tag '{var}'{tail}",
-                slot.field,
-                len(missing),
-                tuple(str(x) for x in res.ids[missing[:5]]),
-            )
-        )
-        if var in limits.RESERVED_TAG_KEYS:
-            pass  # reported statically
-    for name in sorted(set(tags.names) & limits.RESERVED_TAG_KEYS):
-        out.append(
-            Finding(
-                "warning",
-                "reserved-tag",
-                f"Trait '{name}' would become tag '{name}', which OneSignal reserves; map it to "
-                f"another name with tag_map={{'{name}': '{name}_tag'}}.",
-                None,
-            )
-        )
-    # empty renders
-    contents = res.columns.get("contents")
-    if contents is not None:
-        empty = np.flatnonzero([not (t or "").strip() for t in contents])
-        if len(empty):
-            out.append(
-                Finding(
-                    "error",
-                    "empty-render",
-                    f"The text renders empty for {len(empty):,} of {n:,} users; OneSignal would "
-                    "send them a blank notification or reject it. Add a default.",
-                    "contents",
-                    len(empty),
-                    tuple(str(x) for x in res.ids[empty[:5]]),
-                )
-            )
-    heading = res.columns.get("heading")
-    if heading is not None and msg.headings:
-        empty = np.flatnonzero([t is not None and not t.strip() for t in heading])
-        if len(empty):
-            out.append(
-                Finding(
-                    "warning",
-                    "empty-render",
-                    f"The title renders empty for {len(empty):,} of {n:,} users; they see the "
-                    "app name instead.",
-                    "headings",
-                    len(empty),
-                    tuple(str(x) for x in res.ids[empty[:5]]),
-                )
-            )
-    # truncation and size
-    with_image = bool(msg.big_picture or msg.ios_attachments)
-    if heading is not None:
-        out += _length_findings("headings", heading, res.ids, with_image)
-    if contents is not None:
-        out += _length_findings("contents", contents, res.ids, with_image)
-        extra = _json_bytes("data", msg.data or {}) if msg.data else 0
-        sizes = np.array(
-            [
-                len((c or "").encode()) + len((h or "").encode()) + extra
-                for c, h in zip(
-                    contents, heading if heading is not None else [None] * n, strict=True
-                )
-            ]
-        )
-        big = np.flatnonzero(sizes > PAYLOAD_WARN_BYTES)
-        if len(big):
-            out.append(
-                Finding(
-                    "error",
-                    "payload-too-large",
-                    f"{len(big):,} users' notification is over {PAYLOAD_WARN_BYTES:,} bytes of "
-                    f"text and data (largest {int(sizes.max()):,}); APNs and FCM reject pushes "
-                    "over 4 KB. Shorten the text.",
-                    "contents",
-                    len(big),
-                    tuple(str(x) for x in res.ids[big[:5]]),
-                )
-            )
-    # rendered URLs and images (templated ones; static ones were checked above)
-    for slot in msg._slots():
-        if slot.lang is not None or not _LIQUID_RE.search(slot.source):
-            continue
-        col = res.columns.get(slot.field)
-        if col is None:
-            continue
-        bad: dict[tuple[str, str], list[int]] = {}
-        for i, v in enumerate(col):
-            p = _url_problem(v) if v else ("error", "renders empty")
-            if p:
-                bad.setdefault(p, []).append(i)
-        for (sev, text), idx in bad.items():
-            out.append(
-                Finding(
-                    sev,
-                    "url",
-                    f"{slot.field} {text} for {len(idx):,} of {n:,} users (e.g. {col[idx[0]]!r}).",
-                    slot.field,
-                    len(idx),
-                    tuple(str(x) for x in res.ids[idx[:5]]),
-                )
-            )
-    # people whose language has no translation
-    if LANGUAGE_TRAIT in df.columns and len(msg.contents) >= 1:
-        wanted = res.raw_langs
-        fell = np.flatnonzero(wanted != res.langs)
-        if len(fell):
-            langs = sorted({str(wanted[i]) for i in fell})
-            out.append(
-                Finding(
-                    "info",
-                    "language-fallback",
-                    f"{len(fell):,} users speak {', '.join(langs[:6])}, which the message has no "
-                    "text for; they get English.",
-                    "contents",
-                    len(fell),
-                    tuple(str(x) for x in res.ids[fell[:5]]),
-                )
-            )
-    return out
-
-
-def _length_findings(
-    fld: str, texts: np.ndarray, ids: np.ndarray | None, with_image: bool
-) -> list[Finding]:
-    lens = np.array([len(t) if t else 0 for t in texts])
-    if not len(lens):
-        return []
-    out = []
-    part = "title" if fld == "headings" else "body"
-    checks = [
-        ("ios", "iOS lock screen"),
-        ("android", "Android (collapsed)"),
-        ("chrome", "Chrome on desktop"),
-    ]
-    for device, label in checks:
-        lim = DEVICE_LIMITS[device][part]
-        if device == "ios" and part == "body" and with_image:
-            lim = DEVICE_LIMITS["ios"]["body_with_image"]
-        over = np.flatnonzero(lens > lim)
-        if not len(over):
-            continue
-        sev = "info" if device == "android" and part == "body" else "warning"
-        if (
-            device == "android"
-            and part == "body"
-            and (lens > DEVICE_LIMITS["android"]["body_expanded"]).any()
-        ):
-            sev = "warning"
-        who = (
-            f"{len(over):,} of {len(lens):,} users'" if ids is not None and len(lens) > 1 else "The"
-        )
-        out.append(
-            Finding(
-                sev,
-                f"truncated-{device}",
-                f"{who} {part} is longer than the ~{lim} characters {label} shows "
-                f"(longest {int(lens.max())}); the rest is cut off with '…'.",
-                fld,
-                len(over),
-                tuple(str(x) for x in ids[over[:5]]) if ids is not None else (),
-            )
-        )
-    return out
