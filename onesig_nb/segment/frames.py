@@ -77,8 +77,8 @@ def read_frame(
         report.add("not_members", int((~member).sum()))
         frame = frame[member].drop(columns=[audience])
     ids = _id_column(frame, id_type)
-    id_cols = {"external_id", "user_id", "anonymous_id"} & set(frame.columns)
-    used = {ids.name} if ids.name in frame.columns else id_cols
+    # every id column is an identifier, never a trait (and "external_id" is rebuilt below)
+    used = {"external_id", "user_id", "anonymous_id"} & set(frame.columns)
     rest = [c for c in frame.columns if c not in used]
     if traits is not None:
         rest = [t for t in dict.fromkeys(traits) if t in frame.columns and t not in used]

@@ -63,3 +63,16 @@ def fresh_api(fresh_sandbox):
     client = Api(fresh_sandbox)
     yield client
     client.http.close()
+
+
+def run_async(coro):
+    """``asyncio.run`` in a thread of its own.
+
+    Another test in the same session (Playwright's sync API, a kernel) may leave an event loop
+    running in the main thread, where ``asyncio.run`` refuses to start.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -8,6 +8,8 @@ import time
 import httpx
 import pytest
 
+from .conftest import run_async
+
 
 def _edit(api, ext="ana", value="x", timeout=5.0):
     sb = api.sb
@@ -86,7 +88,7 @@ def test_latency_delays_responses_without_serialising_them(fresh_api):
             return await asyncio.gather(*(client.get(path, headers=headers) for _ in range(10)))
 
     t0 = time.monotonic()
-    answers = asyncio.run(many())
+    answers = run_async(many())
     took = time.monotonic() - t0
     sb.set_latency(0)
     assert all(r.status_code == 200 for r in answers)

@@ -8,6 +8,8 @@ import uuid
 import httpx
 import pytest
 
+from .conftest import run_async
+
 
 @pytest.mark.parametrize(
     ("dialect", "field"), [("current", "idempotency_key"), ("legacy", "external_id")]
@@ -51,7 +53,7 @@ def test_fifty_concurrent_identical_requests_create_one_notification(fresh_api):
                 *(client.post("/notifications", json=body, headers=headers) for _ in range(50))
             )
 
-    answers = asyncio.run(fire())
+    answers = run_async(fire())
     assert {r.status_code for r in answers} == {200}
     assert len({r.json()["id"] for r in answers}) == 1
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in answers) == 49
