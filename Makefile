@@ -36,7 +36,13 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; fi; exit $$rc
 
+# Notebooks run top to bottom in fresh kernels, against a sandbox each starts itself, on a sample
+# workspace and Jupyter/IPython state in a temporary folder (never the user's ~/.jupyter).
 test-notebooks: $(STAMP)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	ONESIG_NB_WORKSPACE="$$tmp/workspace" IPYTHONDIR="$$tmp/ipython" \
+	JUPYTER_CONFIG_DIR="$$tmp/jupyter-config" JUPYTER_DATA_DIR="$$tmp/jupyter-data" \
+	JUPYTER_RUNTIME_DIR="$$tmp/jupyter-runtime" MPLBACKEND=Agg \
 	$(BIN)/python -m pytest -p nbval --nbval-lax --nbval-current-env -o addopts="" \
 	  --timeout 900 notebooks/; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no notebooks: that is a failure"; fi; exit $$rc

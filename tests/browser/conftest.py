@@ -7,28 +7,16 @@ campaign journals start empty. Jupyter, IPython and Chromium state live in a tem
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import chromium_path, require
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _suite_conftest():
-    """tests/conftest.py as a module (tests/ is not a package, so import it by path)."""
-    spec = importlib.util.spec_from_file_location(
-        "_onesig_suite_conftest", REPO / "tests" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_suite = _suite_conftest()
-require = _suite.require
-chromium_path = _suite.chromium_path
 NOTEBOOKS = REPO / "notebooks"
 CHROMIUM_ARGS = [
     "--headless",

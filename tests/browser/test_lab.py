@@ -7,8 +7,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-from .labpage import no_errors, open_notebook, run_all_cells, wait_all_ran
 from playwright.sync_api import expect
+
+from .labpage import no_errors, open_notebook, run_all_cells, wait_all_ran
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,7 +74,7 @@ def test_quickstart_click_path_sends_exactly_to_the_cohort(
     expect(page.get_by_placeholder("Search an external id…").first).not_to_have_value(first)
 
     # Send test -> only the QA phone gets it
-    page.get_by_role("button", name="Send test", exact=True).click()
+    page.locator("button.widget-button", has_text="Send test").click()  # name has an icon
     expect(page.get_by_text("Test sent to 1 of 1 QA ids")).to_be_visible()
     tests = sb.deliveries()
     assert sorted(tests.external_id) == ["qa-you"]

@@ -110,10 +110,11 @@ def test_sanitizer_strips_volatile_outputs():
     nb.metadata["widgets"] = {"state": {}}
     clean = build.sanitize(nb)
     assert clean.cells[0].outputs == [] and clean.cells[0].execution_count is None
+    assert clean.cells[1].execution_count == 2  # its top-to-bottom number
     assert clean.cells[1].outputs == [
         {
             "output_type": "execute_result",
-            "execution_count": None,
+            "execution_count": 2,
             "metadata": {},
             "data": {"text/plain": "42"},
         }
