@@ -24,8 +24,10 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from onesig_nb.errors import ValidationError
 from onesig_nb.segment.report import LoadReport
 from onesig_nb.segment.sources import list_source_audiences, load_source
+from onesig_nb.tags import external_id_strings
 
 __all__ = ["Cohort", "LoadReport", "list_audiences", "load_cohort"]
 
@@ -60,10 +62,18 @@ class Cohort:
         id_type: str = "user_id",
     ):
         if "external_id" not in df.columns:
-            raise ValueError("A cohort frame needs an 'external_id' column.")
+            raise ValidationError(
+                "A cohort frame needs an 'external_id' column. Rename the id column, or use "
+                "onesig_nb.load_cohort(df) to pick user_id / anonymous_id."
+            )
         cols = ["external_id"] + [c for c in df.columns if c != "external_id"]
         frame = df[cols].copy()
-        frame["external_id"] = frame["external_id"].astype(str)
+        frame["external_id"] = external_id_strings(frame["external_id"])
+        if frame["external_id"].isna().any():
+            raise ValidationError(
+                f"{int(frame['external_id'].isna().sum())} rows have no external id. Drop them "
+                "first, or load the frame with onesig_nb.load_cohort(df), which counts and skips them."
+            )
         self.df: pd.DataFrame = frame.reset_index(drop=True)
         self.audience = audience
         self.id_type = id_type

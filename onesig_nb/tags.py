@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ValidationError
 
-__all__ = ["tag_value", "tags_from_traits"]
+__all__ = ["external_id_strings", "tag_value", "tags_from_traits"]
 
 
 def tag_value(value: Any, *, name: str = "value") -> str | None:
@@ -88,3 +88,14 @@ def tags_from_traits(
         if value is not None:
             out[str(name)] = value
     return out
+
+
+def external_id_strings(values: Any) -> Any:
+    """External ids as the strings OneSignal matches on, for a pandas Series.
+
+    The same rules as tag values, so an integer id column that pandas turned into floats
+    (because one value was missing) gives ``"1"``, not ``"1.0"``, which OneSignal would not
+    recognise. Missing ids become None; the caller decides whether to drop or refuse them.
+    """
+    out = values.map(lambda v: tag_value(v, name="external_id"))
+    return out.where(out.notna(), None).astype(object)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from onesig_nb.errors import SourceError
 from onesig_nb.segment.report import LoadReport
+from onesig_nb.tags import external_id_strings
 
 __all__ = ["read_frame", "read_parquet"]
 
@@ -83,9 +84,8 @@ def read_frame(
     if traits is not None:
         rest = [t for t in dict.fromkeys(traits) if t in frame.columns and t not in used]
     out = frame[rest].copy()
-    out.insert(0, "external_id", ids.values)
+    out.insert(0, "external_id", external_id_strings(ids).values)
     missing = out["external_id"].isna() | (out["external_id"].astype(str).str.strip() == "")
     report.add("rows_without_id", int(missing.sum()))
     out = out[~missing]
-    out["external_id"] = out["external_id"].astype(str)
     return out.reset_index(drop=True)
