@@ -1,5 +1,7 @@
 """Run the benchmarks: ``python -m bench --size quick|full [--write FILE] [--only a,b]``.
 
+With ``--only`` and an existing ``--write`` file, only those areas' sections are replaced.
+
 Every ``bench/<area>.py`` with a ``run(size)`` function is an area. Each area prints one table
 ("ours vs peer, ratio", target, met). An area that crashes prints a row saying so plainly and
 makes the exit status non-zero; the other areas still run.
@@ -10,12 +12,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from bench._harness import BENCH_DIR, SIZES, machine_info, markdown_report, render_table, row
+from bench._harness import (
+    BENCH_DIR,
+    SIZES,
+    machine_info,
+    markdown_report,
+    merge_report,
+    render_table,
+    row,
+)
 
 #: Areas in the order they are reported; any other bench/<area>.py comes after these.
 ORDER = ("cohort_load", "tag_edits", "push_fanout", "preview", "rerun", "sandbox_load")
@@ -72,16 +83,27 @@ def main(argv: list[str] | None = None) -> int:
     tables, failed = [], []
     for area in areas:
         t0 = time.perf_counter()
+        load = os.getloadavg()[0]
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         print(f"\n[{area}] running...", flush=True)
         rows, ok = run_area(area, args.size)
         if not ok:
             failed.append(area)
-        tables.append((area, rows))
-        print(render_table(area, rows), flush=True)
+        caption = (
+            f"_--size {args.size}, started {started}, load average {load:.2f} at start, "
+            f"took {time.perf_counter() - t0:.0f} s._"
+        )
+        tables.append((area, rows, caption))
+        print(render_table(area, rows, caption), flush=True)
         print(f"[{area}] {time.perf_counter() - t0:.1f} s", flush=True)
 
     if args.write:
-        Path(args.write).write_text(markdown_report(args.size, info, tables, args.notes))
+        target = Path(args.write)
+        if args.only and target.exists():  # re-run of some areas: replace only their sections
+            blocks = {a: render_table(a, r, c) + "\n" for a, r, c in tables}
+            target.write_text(merge_report(target.read_text(), blocks))
+        else:
+            target.write_text(markdown_report(args.size, info, tables, args.notes))
         print(f"\nwrote {args.write}")
     if failed:
         print(f"\nareas that did not run: {', '.join(failed)}", file=sys.stderr)

@@ -35,6 +35,7 @@ __all__ = [
     "fmt",
     "machine_info",
     "markdown_report",
+    "merge_report",
     "median",
     "render_table",
     "row",
@@ -267,9 +268,12 @@ def _cells(r: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_table(area: str, rows: list[dict[str, Any]]) -> str:
+def render_table(area: str, rows: list[dict[str, Any]], caption: str = "") -> str:
     """A Markdown table of one area's rows, readable in a terminal too."""
-    lines = [f"### {area}", "", "| " + " | ".join(COLUMNS) + " |"]
+    lines = [f"### {area}", ""]
+    if caption:
+        lines += [caption, ""]
+    lines.append("| " + " | ".join(COLUMNS) + " |")
     lines.append("|" + "|".join("---" for _ in COLUMNS) + "|")
     for r in rows:
         cells = [c.replace("|", "\\|").replace("\n", " ") for c in _cells(r)]
@@ -281,8 +285,28 @@ def render_table(area: str, rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def merge_report(old: str, new_blocks: dict[str, str]) -> str:
+    """``old`` RESULTS.md text with the ``### <area>`` sections in ``new_blocks`` replaced."""
+    head, *sections = old.split("\n### ")
+    out, seen = [head], set()
+    for section in sections:
+        area = section.split("\n", 1)[0].strip()
+        if area in new_blocks:
+            seen.add(area)
+            out.append(new_blocks[area].removeprefix("### ").rstrip("\n") + "\n")
+        else:
+            out.append(section)
+    for area, block in new_blocks.items():
+        if area not in seen:
+            out.append(block.removeprefix("### ").rstrip("\n") + "\n")
+    return "\n### ".join(out)
+
+
 def markdown_report(
-    size: str, info: dict[str, Any], tables: list[tuple[str, list[dict[str, Any]]]], notes: str
+    size: str,
+    info: dict[str, Any],
+    tables: list[tuple[str, list[dict[str, Any]], str]],
+    notes: str,
 ) -> str:
     """The whole RESULTS.md text."""
     versions = " · ".join(f"{k} {v}" for k, v in info["versions"].items())
@@ -304,5 +328,5 @@ def markdown_report(
     ]
     if notes:
         head += [notes, ""]
-    body = [render_table(area, rows) + "\n" for area, rows in tables]
+    body = [render_table(area, rows, caption) + "\n" for area, rows, caption in tables]
     return "\n".join(head + body)
