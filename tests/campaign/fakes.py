@@ -13,7 +13,7 @@ import uuid
 
 import pandas as pd
 
-from onesig_nb.errors import TransportError
+from onesig_nb.errors import APIError, TransportError
 from onesig_nb.onesignal.models import (
     NotificationResponse,
     NotificationStats,
@@ -66,12 +66,16 @@ class FakeClient:
         self.crash_after = None  # raise KeyboardInterrupt after N responses
         self.tags: dict[str, dict[str, str]] = {}
         self.fail_tags_for: set[str] = set()
+        self.missing_users: set[str] = set()  # tag edits answer 404 user-not-found
+        self.raise_after = None  # (n, exception): raise it after n responses (AuthError, ...)
         self._ids = itertools.count(1)
 
     def iter_notifications(self, reqs):
         for n, req in enumerate(reqs):
             if self.crash_after is not None and n >= self.crash_after:
                 raise KeyboardInterrupt("simulated kill")
+            if self.raise_after is not None and n >= self.raise_after[0]:
+                raise self.raise_after[1]
             self.requests.append({"kind": "notification", "key": req.idempotency_key})
             if req.idempotency_key in self.replies:
                 old = self.replies[req.idempotency_key]
@@ -107,6 +111,11 @@ class FakeClient:
         for edit in edits:
             self.requests.append({"kind": "tags", "external_id": edit.external_id})
             assert len(edit.tags) <= 100
+            if edit.external_id in self.missing_users:
+                body = {"errors": [{"code": "user-not-found", "title": "User not found"}]}
+                err = APIError("HTTP 404: User not found", status=404, body=body)
+                yield TagEditResult(edit=edit, ok=False, status=404, error=err)
+                continue
             if edit.external_id in self.fail_tags_for:
                 yield TagEditResult(edit=edit, ok=False, status=503, error=TransportError("503"))
                 continue

@@ -114,7 +114,9 @@ def test_bad_key_fails_before_the_journal_claims_anything_sent(sb, cohort, tmp_p
         with pytest.raises(AuthError) as exc:
             camp.send(progress=False)
     assert key not in str(exc.value)
-    assert camp.status == "sending"  # intents stay: a later run with the right key resumes
+    assert camp.status == "interrupted"  # intents stay: a later run with the right key resumes
+    pending = camp.result().to_frame()
+    assert len(pending) == len(cohort) and set(pending.status) == {"pending"}
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("j*"))
     assert key.encode() not in raw
 
@@ -132,3 +134,17 @@ def test_sample_audience_reaches_exactly_the_manifests_reachable_people(
     assert set(got.external_id) == reachable
     frame = res.to_frame()
     assert set(frame.loc[frame.status == "sent", "external_id"]) <= set(cohort.external_ids)
+
+
+@pytest.mark.parametrize("api", ["current", "legacy"])
+def test_tagsync_people_without_a_onesignal_user_are_not_failures(sb, roster, tmp_path, api):
+    df = roster[["external_id", "plan", "ltv"]].head(4).copy()
+    df.loc[len(df)] = ["never-installed-1", "pro", 1.0]
+    with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url, api=api) as c:
+        sync = TagSync(
+            "missing", osn.Cohort.from_frame(df), c, tags=["plan"], journal=tmp_path / "j"
+        )
+        res = sync.run(progress=False)
+        assert (res.summary["updated"], res.summary["not_in_onesignal"]) == (4, 1)
+        assert res.summary["failed"] == 0
+        assert sync.plan().changed_users == 1  # offered again: they may install the app later

@@ -51,7 +51,7 @@ def test_rerun_from_a_new_campaign_object_resumes_with_the_same_keys(journal):
     with pytest.raises(KeyboardInterrupt):
         camp.send(progress=False)
     keys_first = [r["key"] for r in camp.client.requests]
-    assert camp.status == "sending"
+    assert camp.status == "interrupted"
     camp.client.crash_after = None
     camp2 = make(journal, client=camp.client)
     result = camp2.send(progress=False)
@@ -199,12 +199,19 @@ def test_exclude_platforms_restricts_every_request(journal):
 
 
 def test_unsubscribed_people_are_reported_as_such(journal):
+    # u10..u19 fill one batch: OneSignal creates nothing and lists no ids ("not_reached");
+    # u20..u24 share a batch with reachable people and are listed as unsubscribed.
     client = FakeClient(max_ids=10, unsubscribed={f"u{i:06d}" for i in range(10, 25)})
-    res = make(journal, client=client).send(progress=False)
+    camp = make(journal, client=client)
+    res = camp.send(progress=False)
     frame = res.to_frame()
-    assert res.summary["unsubscribed"] == 15 and res.summary["sent"] == 35
-    assert set(frame[frame.status == "unsubscribed"].external_id) == client.unsubscribed
+    assert res.summary["unsubscribed"] == 5 and res.summary["sent"] == 35
+    assert res.summary["not_reached"] == 10 and res.summary["failed"] == 0
+    assert set(frame[frame.status == "unsubscribed"].external_id) == {
+        f"u{i:06d}" for i in range(20, 25)
+    }
     assert frame[frame.status == "sent"].notification_id.notna().all()
+    assert camp.status == "sent" and res.complete
 
 
 def test_failed_batches_are_retried_with_same_key_and_errors_hide_the_key(journal, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from .client_fakes import API_KEY, APP_ID, FakeAPI, FakeTime
 
 

@@ -7,11 +7,12 @@ import threading
 import uuid
 
 import pytest
-from .client_fakes import API_KEY, APP_ID
 
 from onesig_nb.errors import APIError, AuthError, RateLimited, TransportError, ValidationError
 from onesig_nb.onesignal import NotificationRequest, OneSignal, TagEdit
 from onesig_nb.onesignal.push import batch_key
+
+from .client_fakes import API_KEY, APP_ID
 
 PAYLOAD = {"contents": {"en": "Hi"}}
 AUTH_401 = (
@@ -209,9 +210,12 @@ def test_send_push_splits_at_the_limit_and_derives_batch_keys(make_client, fake_
     assert sizes == [500, 2_000, 2_000]
     sent = [i for s in fake_api.seen for i in s.body["include_external_user_ids"]]
     assert sorted(sent) == sorted(set(ids))
-    expected = [batch_key(key, i) for i in range(3)]
-    assert result.notification_ids == expected
-    assert str(uuid.uuid5(uuid.UUID(key), "1")) == expected[1]
+    batches = [r.request.external_ids for r in result.responses]
+    assert [list(b) for b in batches] == [
+        sorted(set(ids))[i : i + 2_000] for i in (0, 2_000, 4_000)
+    ]
+    expected = [batch_key(key, b, PAYLOAD) for b in batches]
+    assert result.notification_ids == expected and len(set(expected)) == 3
     assert result.ok and result.recipients == 3
 
 

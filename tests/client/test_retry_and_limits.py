@@ -81,7 +81,8 @@ def test_non_idempotent_requests_retry_only_on_429(policy):
         ("1.5", 1.5),
         (None, None),
         ("", None),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date in the past: go now
+        ("soon", None),
         ("-4", 0.0),
     ],
 )

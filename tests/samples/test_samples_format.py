@@ -8,9 +8,10 @@ import re
 from datetime import UTC, datetime
 
 import pandas as pd
-from .samples_replay import instant
 
 from onesig_nb.samples import load_manifest, load_roster
+
+from .samples_replay import instant
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 ISO_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"

@@ -7,6 +7,7 @@ from collections import Counter
 
 import duckdb
 import pandas as pd
+
 from .samples_replay import audience_value, membership
 
 KEYS = ["cart_abandoners", "high_value_users", "new_signups", "churn_risk", "j_o_winback"]

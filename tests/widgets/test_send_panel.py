@@ -96,3 +96,15 @@ def test_send_test_button_uses_the_qa_list(panel, sb):
     panel.test_button.click()
     assert "Test sent to 1 of 1" in panel.status.value
     assert panel.campaign.status == "tested"
+
+
+def test_confirm_sends_the_typed_count_so_a_changed_cohort_is_refused(panel, sb):
+    panel.send_button.click()
+    panel.confirm_text.value = str(N)  # the person confirms N people ...
+    fewer = [f"sp-{i:03d}" for i in range(N // 2)]
+    panel.campaign.cohort = osn.Cohort.from_frame(pd.DataFrame({"external_id": fewer}))
+    before = sb.request_count()
+    panel.confirm_button.click()  # ... but a later cell re-bound the cohort
+    assert sb.request_count() == before
+    assert f"confirmed for {N} people" in panel.status.value
+    assert panel.campaign.status == "new"
