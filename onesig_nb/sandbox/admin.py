@@ -19,6 +19,7 @@ never logged, delayed, rate limited or faulted, so "zero new requests" checks st
 
 from __future__ import annotations
 
+import hmac
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -39,7 +40,14 @@ def _authorized(app: SandboxApp, req: Request) -> bool:
     key = key.strip()
     if key.startswith('token="') and key.endswith('"'):
         key = key[7:-1]
-    return key == app.api_key or req.headers.get("x-sandbox-key") == app.api_key
+    return same_secret(key, app.api_key) or same_secret(
+        req.headers.get("x-sandbox-key"), app.api_key
+    )
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """Compare a presented key with the sandbox's in constant time."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 async def handle(app: SandboxApp, req: Request) -> Response:

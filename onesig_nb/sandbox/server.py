@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote
 import orjson
 
 from . import admin, notify, users
+from .admin import same_secret
 from .faults import FaultPlan, RateLimiter
 from .responses import (
     ACCESS_DENIED,
@@ -293,12 +294,14 @@ class SandboxApp:
         scheme, _, key = header.partition(" ")
         key = key.strip()
         if api == "legacy":
-            if scheme == "Basic" and key == self.api_key:
+            if scheme == "Basic" and same_secret(key, self.api_key):
                 return None
-            if scheme == "Bearer" and key in (f'token="{self.api_key}"', self.api_key):
+            if scheme == "Bearer" and same_secret(
+                key.removeprefix('token="').rstrip('"'), self.api_key
+            ):
                 return None
             return Response(LEGACY_AUTH_STATUS, LEGACY_AUTH_ERROR)
-        if scheme.lower() == "key" and key == self.api_key:
+        if scheme.lower() == "key" and same_secret(key, self.api_key):
             return None
         if not header and structured:
             return Response(401, USER_AUTH_MISSING)
