@@ -29,7 +29,7 @@ from typing import Any
 # The client package first: onesig_nb.config imports onesignal.limits, and importing config
 # before the onesignal package is initialised hits a config <-> onesignal.client import cycle.
 from . import onesignal as _onesignal  # noqa: F401
-from .campaign_views import CampaignPlan, CampaignReport, CampaignResult
+from .campaign_views import SENT_MEANS, CampaignPlan, CampaignReport, CampaignResult
 from .config import mask, redact
 from .errors import CampaignConflict, ConfirmationRequired, JournalError, ValidationError
 from .journal import Batch, Journal, open_journal
@@ -55,7 +55,55 @@ log = logging.getLogger("onesig_nb.campaign")
 KEY_NAMESPACE = "6f1c2a52-6e0f-5b7a-9a51-0c3e5d1b7a10"
 
 PERSONALIZATION_MODES = ("auto", "server", "client")
-_NO_SUBSCRIBERS = "not subscribed"
+
+#: A test send is for a small QA list: more ids than this are refused (use send() for a cohort).
+MAX_TEST_RECIPIENTS = 20
+
+#: A resumed batch that was already attempted is refused when its intent is older than this:
+#: OneSignal forgets idempotency keys after limits.IDEMPOTENCY_WINDOW_SECONDS (30 days), so a
+#: batch that went out before a crash would be pushed again. One day of margin for clock skew.
+RESUME_KEY_MAX_AGE_SECONDS = limits.IDEMPOTENCY_WINDOW_SECONDS - 24 * 3600
+
+_UNSUBSCRIBED = "not subscribed"
+_PENDING = "not sent yet, or its answer was not recorded: send() again resumes it"
+
+
+def _outcome(resp: Any, ids: Sequence[str], clean: Callable[[str], str]) -> tuple:
+    """(batch state, notification id, batch error, recipient rows) of one answer.
+
+    Decided from the response's structure, never from OneSignal's error wording: ``.error`` set
+    = the request failed (retried by the next send); an ``id`` = a notification was created
+    (ids in ``invalid_external_ids`` are unsubscribed, the rest accepted: "sent"); no ``id`` and
+    no ``.error`` = the batch is finished and OneSignal pushed to nobody in it (listed ids are
+    "unsubscribed", the rest "not_reached": unknown to OneSignal or without a subscription).
+    """
+    if resp.error is not None:
+        err = clean(f"{type(resp.error).__name__}: {resp.error}")
+        return "failed", None, err, [(i, "failed", None, err) for i in ids]
+    nid = resp.id or None
+    invalid = set(resp.invalid_external_ids)
+    if nid is not None:
+        rows = [
+            (i, "unsubscribed", nid, _UNSUBSCRIBED) if i in invalid else (i, "sent", nid, None)
+            for i in ids
+        ]
+        return "done", nid, None, rows
+    said = "; ".join(resp.errors) if resp.errors else "it gave no reason"
+    why = clean(f"OneSignal created no notification for this batch ({said})")
+    rows = [
+        (i, "unsubscribed", None, _UNSUBSCRIBED) if i in invalid else (i, "not_reached", None, why)
+        for i in ids
+    ]
+    return "done", None, None, rows
+
+
+def _one_or_many(ids: Any) -> list[str]:
+    """A single id string is one id (not its characters); anything else is iterated."""
+    if ids is None:
+        return []
+    if isinstance(ids, str):
+        return [ids]
+    return [str(i) for i in ids]
 
 
 def _canon(value: Any) -> str:
@@ -120,7 +168,7 @@ class Campaign:
         (OneSignal's Segment guide: never send the same push from both)
     :param personalization: ``"auto"`` (the message decides), ``"server"`` (OneSignal renders
         the Liquid per user) or ``"client"`` (rendered here, identical texts grouped)
-    :param test_users: default QA list for :meth:`send_test`
+    :param test_users: default QA list for :meth:`send_test` (a string = one id)
     :param confirm_above: sends to more people need ``confirm=True`` or ``confirm=<count>``
     :param schedule: a datetime or ISO string for ``send_after``
     :param batch_size: recipients per request (default and maximum: the client's limit)
@@ -169,7 +217,7 @@ class Campaign:
         self.client = client
         self.exclude_platforms = excluded
         self.personalization = personalization
-        self.test_users = tuple(test_users)
+        self.test_users = tuple(_one_or_many(test_users))
         self.confirm_above = int(confirm_above)
         self.schedule = schedule
         self.batch_size = batch_size or max_ids
@@ -267,11 +315,21 @@ class Campaign:
             self._cache["batches_fp"] = fp
         return self._cache["batches"]
 
-    def _valid_ids(self) -> tuple[list[str], list[str]]:
-        valid, invalid = [], []
+    def _valid_ids(self) -> tuple[list[str], list[str], int]:
+        """(usable ids, each once, first occurrence kept; empty/non-string ids; duplicates)."""
+        valid: list[str] = []
+        invalid: list = []
+        seen: set[str] = set()
+        duplicates = 0
         for eid in self.cohort.external_ids:
-            (valid if isinstance(eid, str) and eid.strip() else invalid).append(eid)
-        return valid, invalid
+            if not (isinstance(eid, str) and eid.strip()):
+                invalid.append(eid)
+            elif eid in seen:
+                duplicates += 1
+            else:
+                seen.add(eid)
+                valid.append(eid)
+        return valid, invalid, duplicates
 
     def _lint(self) -> list:
         if "lint" not in self._cache:
@@ -279,7 +337,7 @@ class Campaign:
         return self._cache["lint"]
 
     # -- what to do now -----------------------------------------------------------------------
-    def _decide(self, *, extend: bool) -> dict:
+    def _decide(self, *, extend: bool, resend_expired: bool = False) -> dict:
         """Compare the journal with this campaign; say what a send would do (no writes)."""
         run = self.journal.run(self.name)
         if run is not None and run["kind"] != "campaign":
@@ -299,6 +357,8 @@ class Campaign:
             and run["message_fingerprint"] == self._content_fingerprint()
         )
         unfinished = [b for b in existing if b.state != "done"]
+        if not resend_expired:
+            self._refuse_expired(unfinished)
         if not existing:
             new = self._all_batches()
             first = self.journal.next_seq(self.name) if run else 0
@@ -320,12 +380,7 @@ class Campaign:
                 )
                 if changed
             ]
-            raise CampaignConflict(
-                f"Campaign {self.name!r} was already sent (journal {str(self.journal.path)!r}) "
-                f"with a different {' and '.join(what)}. Nothing was sent. Use a new campaign "
-                f"name to send this as a new campaign, or call send(extend=True) to send it only "
-                f"to people this campaign has not reached yet."
-            )
+            raise CampaignConflict(self._conflict_text(what, existing, unfinished))
         else:
             reached = self.journal.targeted_ids(self.name)
             ids = [i for i in self._valid_ids()[0] if i not in reached]
@@ -339,11 +394,64 @@ class Campaign:
             "state": state,
         }
 
-    def plan(self, *, extend: bool = False) -> CampaignPlan:
+    def _conflict_text(self, what: list[str], existing: list[Batch], unfinished: list) -> str:
+        where = f"(journal {str(self.journal.path)!r})"
+        changed = " and ".join(what)
+        reached = self.journal.targeted_ids(self.name)
+        new = sum(1 for i in self._valid_ids()[0] if i not in reached)
+        if unfinished:
+            people = sum(b.size for b in unfinished)
+            done = sum(b.size for b in existing if b.state == "done")
+            return (
+                f"Campaign {self.name!r} {where} is unfinished: {len(unfinished)} of "
+                f"{len(existing)} batches ({people:,} people) are not confirmed sent, and its "
+                f"{changed} changed since it started. Nothing was sent. Call "
+                f"send(extend=True): it first finishes those batches with their original keys "
+                f"and content (nobody gets the push twice), then sends to the {new:,} people of "
+                f"this cohort it has not addressed yet. Do not use a new campaign name for this: "
+                f"it would push again to the {done:,} people already reached."
+            )
+        return (
+            f"Campaign {self.name!r} was already sent {where} with a different {changed}. "
+            f"Nothing was sent. Call send(extend=True) to send it only to the {new:,} people "
+            "this campaign has not reached yet, or use a new campaign name to send it to "
+            "everyone again as a new campaign (people already reached get it a second time)."
+        )
+
+    def _refuse_expired(self, unfinished: list[Batch]) -> None:
+        """Refuse to resume attempted batches whose keys OneSignal may have forgotten."""
+        now = _dt.datetime.now(_dt.UTC)
+        stale = []
+        for b in unfinished:
+            if not b.attempts or not b.created_at:
+                continue  # never requested: OneSignal has not seen this key, sending is safe
+            written = _dt.datetime.fromisoformat(b.created_at)
+            if written.tzinfo is None:
+                written = written.replace(tzinfo=_dt.UTC)
+            if (now - written).total_seconds() > RESUME_KEY_MAX_AGE_SECONDS:
+                stale.append(b)
+        if not stale:
+            return
+        days = limits.IDEMPOTENCY_WINDOW_SECONDS // 86_400
+        people = sum(b.size for b in stale)
+        raise CampaignConflict(
+            f"Campaign {self.name!r} has {len(stale)} unfinished batch(es) ({people:,} people) "
+            f"that were attempted more than {days - 1} days ago (first on "
+            f"{min(b.created_at for b in stale)}). Nothing was sent. OneSignal remembers "
+            f"idempotency keys for {days} days only, so if any of them did go out before the "
+            "interruption, resending now would push to those people a second time. Options: "
+            "check in the OneSignal dashboard (or client.view_notification) whether a "
+            f"notification named {self.name!r} reached them; if it did not, call "
+            "send(resend_expired=True) (onesig-nb send: --resend-expired) to send those "
+            "batches now; if it did, leave the campaign as it is (result() lists those "
+            "people as 'pending')."
+        )
+
+    def plan(self, *, extend: bool = False, resend_expired: bool = False) -> CampaignPlan:
         """What ``send()`` would do now: nothing is sent and nothing is written."""
         note = ""
         try:
-            d = self._decide(extend=extend)
+            d = self._decide(extend=extend, resend_expired=resend_expired)
         except CampaignConflict as exc:
             d = {"state": "conflict", "unfinished": [], "new": [], "existing": []}
             note = str(exc)
@@ -354,6 +462,13 @@ class Campaign:
             note = f"Unfinished: send() resumes {len(todo)} batches with their original keys."
         if len(self.cohort) == 0:
             note = "The cohort is empty: nobody to send to."
+        duplicates = self._valid_ids()[2]
+        if duplicates:
+            dup = (
+                f"{duplicates:,} duplicate external id(s) in the cohort were dropped: each "
+                "person is sent to once."
+            )
+            note = f"{note} {dup}".strip()
         all_batches = todo or (d["existing"] if d["state"] == "sent" else self._all_batches())
         mode, reason = self._mode()
         requests = len(todo) if d["state"] != "conflict" else 0
@@ -372,7 +487,20 @@ class Campaign:
             findings=self._lint(),
             sample_payload=self._sample(all_batches[0]) if all_batches else {},
             note=note,
+            duplicates=duplicates,
+            caveats=self._caveats(),
         )
+
+    def _caveats(self) -> list[str]:
+        out = [SENT_MEANS]
+        if self.exclude_platforms:
+            out.append(
+                f"exclude_platforms={self.exclude_platforms}: people whose only devices are "
+                f"{' / '.join(self.exclude_platforms)} get nothing from this push, yet are counted "
+                "'sent' (OneSignal accepted the request and does not say per person which "
+                "devices it pushed to). report() shows delivery per platform."
+            )
+        return out
 
     def _estimate(self, requests: int) -> float:
         # The create-message budget (free plan 150/s) dominates; add one round trip per wave of
@@ -405,7 +533,12 @@ class Campaign:
 
     @property
     def status(self) -> str:
-        """new | tested | sending | partial | sent (from the journal)."""
+        """new | tested | sending | interrupted | partial | sent (from the journal).
+
+        ``interrupted``: a send stopped (AuthError, Ctrl-C, ...) with batches unanswered;
+        ``partial``: some batches failed; both resume with ``send()``. A process killed
+        outright cannot say so: its campaign stays ``sending`` (``send()`` resumes it too).
+        """
         run = self.journal.run(self.name)
         if run is None:
             return "new"
@@ -414,6 +547,8 @@ class Campaign:
             return "tested"
         if all(b.state == "done" for b in batches):
             return "sent"
+        if run["status"] == "interrupted" and any(b.state == "intent" for b in batches):
+            return "interrupted"
         return "partial" if any(b.state == "failed" for b in batches) else "sending"
 
     # -- sending ------------------------------------------------------------------------------
@@ -482,57 +617,47 @@ class Campaign:
         return len(reqs)
 
     def _record(self, b: Batch, resp: Any) -> None:
-        if resp.error is not None:
-            err = self._clean(f"{type(resp.error).__name__}: {resp.error}")
-            rows = [(eid, "failed", None, err) for eid in b.external_ids]
-            self.journal.record_outcome(
-                self.name, b.seq, state="failed", notification_id=None,
-                http_status=resp.status, error=err, recipients=rows,
-            )  # fmt: skip
-            return
-        nid = resp.id or None
-        errors = "; ".join(resp.errors) if resp.errors else None
-        if nid is None and errors and _NO_SUBSCRIBERS not in errors.lower():
-            err = self._clean(errors)
-            rows = [(eid, "failed", None, err) for eid in b.external_ids]
-            state = "failed"
-        else:
-            invalid = set(resp.invalid_external_ids)
-            rows = [
-                (eid, "sent", nid, None)
-                if nid and eid not in invalid
-                else (eid, "unsubscribed", nid, "not subscribed")
-                for eid in b.external_ids
-            ]
-            state, err = "done", None
+        state, nid, err, rows = _outcome(resp, b.external_ids, self._clean)
         self.journal.record_outcome(
             self.name, b.seq, state=state, notification_id=nid,
             http_status=resp.status, error=err, recipients=rows,
         )  # fmt: skip
 
     def send(
-        self, *, confirm: bool | int | None = None, extend: bool = False, progress: Any = True
+        self,
+        *,
+        confirm: bool | int | None = None,
+        extend: bool = False,
+        progress: Any = True,
+        resend_expired: bool = False,
     ) -> CampaignResult:
         """Send to the cohort exactly once (resuming anything unfinished).
 
         :param confirm: needed above ``confirm_above`` recipients: ``True`` or the number of
-            people this call sends to (as the plan shows it)
+            people this call sends to (as the plan shows it). A number is always checked: if
+            the send would now reach a different number of people, nothing is sent.
         :param extend: after changing the cohort or message, send only to people this campaign
             has not reached yet instead of refusing
         :param progress: show a tqdm bar (``False`` for none, or a ``callback(done, total)``)
+        :param resend_expired: resume batches attempted more than 29 days ago, although
+            OneSignal no longer deduplicates their keys (see the error that asks for it)
         """
         started = time.monotonic()
         self._check_sendable()
-        d = self._decide(extend=extend)
+        d = self._decide(extend=extend, resend_expired=resend_expired)
         todo: list[Batch] = d["unfinished"] + d["new"]
         if not todo:
             note = self._nothing_note(d)
             log.warning(note)
             return self._result(0, started, already_sent=True, note=note)
         count = sum(b.size for b in todo)
-        if count > self.confirm_above and not (
-            confirm is True or (type(confirm) is int and confirm in (count, len(self.cohort)))
-        ):
+        if type(confirm) is int and confirm not in (count, len(self.cohort)):
+            raise ConfirmationRequired(
+                f"Campaign {self.name!r} was confirmed for {confirm:,} people, but it would now "
+                f"send to {count:,} (the cohort or the journal changed since). Nothing was sent. "
+                f"Check campaign.plan(), then call send(confirm={count})."
+            )
+        if count > self.confirm_above and not (confirm is True or type(confirm) is int):
             raise ConfirmationRequired(
                 f"Campaign {self.name!r} would send to {count:,} people, more than "
                 f"confirm_above={self.confirm_above:,}. Nothing was sent. Check campaign.plan(), "
@@ -554,12 +679,28 @@ class Campaign:
             if d["state"] == "extend":
                 run_fields["rounds"] = d["run"]["rounds"] + 1
             self.journal.add_batches(self.name, d["new"], **run_fields)
+        elif d["run"]["status"] != "sending":
+            self.journal.update_run(self.name, status="sending")
         self._record_invalid()
+        duplicates = self._valid_ids()[2]
+        if duplicates:
+            log.warning(
+                "campaign %s: %d duplicate external id(s) in the cohort were dropped",
+                self.name,
+                duplicates,
+            )
         # From here on every batch has its intent in the journal: a kill now loses nothing.
         try:
             requests = self._run(todo, progress)
-        finally:
-            self._update_status()
+        except JournalError:
+            raise  # the journal is busy or broken: do not wait on it again for the status
+        except BaseException:
+            try:
+                self._update_status(interrupted=True)
+            except JournalError as exc:  # keep the original error; the status is cosmetic
+                log.warning("campaign %s: could not record the interruption: %s", self.name, exc)
+            raise
+        self._update_status()
         result = self._result(requests, started)
         log.info("campaign %s: %s", self.name, result.summary)
         return result
@@ -594,11 +735,13 @@ class Campaign:
                 recipients=[(str(e), "invalid", None, "empty external id") for e in invalid],
             )  # fmt: skip
 
-    def _update_status(self) -> None:
+    def _update_status(self, *, interrupted: bool = False) -> None:
         batches = self.journal.batches(self.name, kind="send")
         if batches and all(b.state == "done" for b in batches):
             now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
             self.journal.update_run(self.name, status="sent", finished_at=now)
+        elif interrupted and any(b.state == "intent" for b in batches):
+            self.journal.update_run(self.name, status="interrupted")
         elif any(b.state == "failed" for b in batches):
             self.journal.update_run(self.name, status="partial")
 
@@ -608,14 +751,29 @@ class Campaign:
         import pandas as pd
 
         rows = self.journal.recipients(self.name)
+        known = {r["external_id"] for r in rows}
+        for b in self.journal.batches(self.name, kind="send", states=("intent",)):
+            for eid in b.external_ids:
+                if eid not in known:  # unanswered (interrupted) batches: listed, not hidden
+                    known.add(eid)
+                    rows.append(
+                        {"external_id": eid, "status": "pending", "notification_id": None,
+                         "error": _PENDING, "batch": b.seq}
+                    )  # fmt: skip
         frame = pd.DataFrame(
             rows, columns=["external_id", "status", "notification_id", "error", "batch"]
         ).drop(columns="batch")
-        failed = int((frame["status"] == "failed").sum()) if len(frame) else 0
-        if failed and not note:
+        counts = frame["status"].value_counts() if len(frame) else {}
+        failed, pending = int(counts.get("failed", 0)), int(counts.get("pending", 0))
+        if (failed or pending) and not note:
+            parts = []
+            if failed:
+                parts.append(f"{failed:,} recipients failed (see the error column)")
+            if pending:
+                parts.append(f"{pending:,} are pending (the send was interrupted)")
             note = (
-                f"{failed:,} recipients failed (see the error column). Call send() again to "
-                "retry their batches with the same keys: nobody gets the push twice."
+                f"{' and '.join(parts)}. Call send() again to finish their batches with the "
+                "same keys: nobody gets the push twice."
             )
         nids = tuple(sorted({n for n in frame["notification_id"].dropna() if n}))
         return CampaignResult(
@@ -627,12 +785,28 @@ class Campaign:
         """The per-recipient outcome so far, from the journal (sends nothing)."""
         return self._result(0, time.monotonic())
 
-    def send_test(self, ids: Iterable[str] | None = None) -> CampaignResult:
-        """Send the message to a QA list now; recorded in the journal as a test."""
-        ids = [str(i) for i in (ids if ids is not None else self.test_users)]
+    def send_test(self, ids: Iterable[str] | str | None = None) -> CampaignResult:
+        """Send the message to a QA list now; recorded in the journal as a test.
+
+        :param ids: at most :data:`MAX_TEST_RECIPIENTS` external ids (and no more than
+            ``confirm_above``); a single string is one id. Default: ``test_users``.
+        """
+        ids = list(dict.fromkeys(_one_or_many(ids if ids is not None else self.test_users)))
         if not ids:
             raise ValidationError(
                 "No test recipients: pass send_test(['qa-id', ...]) or Campaign(test_users=...)."
+            )
+        cap = min(MAX_TEST_RECIPIENTS, self.confirm_above)
+        if len(ids) > cap:
+            why = (
+                f"confirm_above={self.confirm_above:,}"
+                if cap < MAX_TEST_RECIPIENTS
+                else f"MAX_TEST_RECIPIENTS={MAX_TEST_RECIPIENTS}"
+            )
+            raise ValidationError(
+                f"send_test got {len(ids):,} ids, but a test send is for a small QA list (at "
+                f"most {cap}: {why}) and is never asked to confirm. Nothing was sent. Pass a few "
+                "QA ids, or use send() (which asks for confirmation) to reach the cohort."
             )
         self._check_sendable()
         started = time.monotonic()
@@ -651,21 +825,13 @@ class Campaign:
         self.journal.add_batches(self.name, [batch])
         req = NotificationRequest(payload, tuple(ids), key, self._platform_setting(), ref=seq)
         resp = next(iter(self.client.iter_notifications([req])))
-        err = self._clean(str(resp.error)) if resp.error is not None else None
-        invalid = set(resp.invalid_external_ids)
-        status = [
-            "failed" if err else ("sent" if resp.id and i not in invalid else "unsubscribed")
-            for i in ids
-        ]
+        state, nid, err, rows = _outcome(resp, ids, self._clean)
         self.journal.record_outcome(
-            self.name, seq, state="failed" if err else "done", notification_id=resp.id or None,
-            http_status=resp.status, error=err,
+            self.name, seq, state=state, notification_id=nid, http_status=resp.status, error=err,
         )  # fmt: skip
         import pandas as pd
 
-        frame = pd.DataFrame(
-            {"external_id": ids, "status": status, "notification_id": resp.id or None, "error": err}
-        )
+        frame = pd.DataFrame(rows, columns=["external_id", "status", "notification_id", "error"])
         return CampaignResult(
             name=f"{self.name} (test)", frame=frame, requests=1, seconds=time.monotonic() - started,
             notification_ids=(resp.id,) if resp.id else (),

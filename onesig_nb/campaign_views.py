@@ -11,7 +11,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CampaignPlan", "CampaignReport", "CampaignResult"]
+__all__ = ["RESULT_STATUSES", "SENT_MEANS", "CampaignPlan", "CampaignReport", "CampaignResult"]
+
+#: What the ``sent`` status promises (and what it does not).
+SENT_MEANS = (
+    "'sent' means OneSignal accepted the push for this person; it does not say which of their "
+    "devices got it (excluded platforms, expired tokens). campaign.report() shows delivery per "
+    "device and platform."
+)
+
+#: Per-recipient statuses of a campaign result, with what each one means.
+RESULT_STATUSES = {
+    "sent": "OneSignal accepted the push for this person (see campaign.report() for delivery)",
+    "unsubscribed": "OneSignal listed the person as not subscribed",
+    "not_reached": "OneSignal created no notification for their batch: unknown to OneSignal "
+    "or no subscription it could push to",
+    "invalid": "empty external id: nothing was sent",
+    "failed": "the request failed; send() again retries it with the same key",
+    "pending": "not answered yet (the send was interrupted); send() again resumes it",
+}
 
 
 @dataclass
@@ -32,6 +50,8 @@ class CampaignPlan:
     findings: list = field(default_factory=list)
     sample_payload: dict = field(default_factory=dict)
     note: str = ""
+    duplicates: int = 0
+    caveats: list = field(default_factory=list)
 
     @property
     def errors(self) -> list:
@@ -57,6 +77,7 @@ class CampaignPlan:
             lines.append(f"  lint {f.severity:<7} {f.code}: {f.message}")
         if self.note:
             lines.append(f"  note: {self.note}")
+        lines += [f"  about: {c}" for c in self.caveats]
         lines.append("  sample request body:")
         lines += ["    " + ln for ln in json.dumps(self.sample_payload, indent=2).splitlines()]
         return "\n".join(lines)
@@ -85,10 +106,11 @@ class CampaignPlan:
             or "<li>no findings</li>"
         )
         note = f"<p><b>{e(self.note)}</b></p>" if self.note else ""
+        about = "".join(f"<p><i>{e(c)}</i></p>" for c in self.caveats)
         sample = e(json.dumps(self.sample_payload, indent=2, ensure_ascii=False))
         return (
             f"<div class='onesig-plan'><h4>Plan for campaign {e(self.name)}</h4>{note}"
-            f"<table>{body}</table><p>Lint</p><ul>{lint}</ul>"
+            f"<table>{body}</table>{about}<p>Lint</p><ul>{lint}</ul>"
             f"<details><summary>Sample request (key redacted)</summary><pre>{sample}</pre>"
             "</details></div>"
         )
@@ -107,44 +129,51 @@ class CampaignResult:
     notification_ids: tuple[str, ...] = ()
 
     def to_frame(self):
-        """external_id, status (sent/invalid/unsubscribed/failed), notification_id, error."""
+        """external_id, status (see :data:`RESULT_STATUSES`), notification_id, error."""
         return self.frame.copy()
 
     @property
     def summary(self) -> dict:
+        """Counts per status (``sent`` = accepted by OneSignal: see ``sent_means``)."""
         counts = self.frame["status"].value_counts().to_dict() if len(self.frame) else {}
         return {
             "campaign": self.name,
             "recipients": int(len(self.frame)),
-            **{s: int(counts.get(s, 0)) for s in ("sent", "invalid", "unsubscribed", "failed")},
+            **{s: int(counts.get(s, 0)) for s in RESULT_STATUSES},
             "requests": self.requests,
             "notifications": len(self.notification_ids),
             "already_sent": self.already_sent,
             "seconds": round(self.seconds, 3),
             "note": self.note,
+            "sent_means": SENT_MEANS,
         }
 
     @property
     def complete(self) -> bool:
-        return len(self.frame) > 0 and not (self.frame["status"] == "failed").any()
+        return len(self.frame) > 0 and not self.frame["status"].isin(("failed", "pending")).any()
 
     def __repr__(self) -> str:
         s = self.summary
+        extra = "".join(
+            f" {k}={s[k]:,}" for k in ("not_reached", "pending") if s[k]
+        )  # only when present, to keep the common case short
         return (
             f"CampaignResult({self.name!r}: sent={s['sent']:,} unsubscribed={s['unsubscribed']:,} "
-            f"invalid={s['invalid']:,} failed={s['failed']:,}, requests={self.requests})"
+            f"invalid={s['invalid']:,} failed={s['failed']:,}{extra}, requests={self.requests})"
         )
 
     def _repr_html_(self) -> str:
         e = html.escape
         s = self.summary
-        cells = "".join(
-            f"<td><b>{s[k]:,}</b><br>{k}</td>"
-            for k in ("recipients", "sent", "unsubscribed", "invalid", "failed", "requests")
-        )
+        keys = ["recipients", "sent", "unsubscribed", "not_reached", "invalid", "failed"]
+        keys += ["pending"] if s["pending"] else []
+        cells = "".join(f"<td><b>{s[k]:,}</b><br>{k}</td>" for k in keys + ["requests"])
         note = f"<p><b>{e(self.note)}</b></p>" if self.note else ""
         table = self.frame.head(20).to_html(index=False, na_rep="")
-        return f"<h4>Campaign {e(self.name)}</h4>{note}<table><tr>{cells}</tr></table>{table}"
+        return (
+            f"<h4>Campaign {e(self.name)}</h4>{note}<table><tr>{cells}</tr></table>"
+            f"<p><i>{e(SENT_MEANS)}</i></p>{table}"
+        )
 
 
 @dataclass

@@ -2,14 +2,15 @@
 
     onesig-nb send --cohort workspace/segment-logs --audience cart_abandoners \\
         --message message.yaml --name cart-nudge-2025-03 [--journal campaigns.sqlite] \\
-        [--dry-run] [--yes] [--api legacy|current] [--exclude-platform ios]
+        [--dry-run] [--yes] [--api legacy|current] [--exclude-platform ios] [--resend-expired]
 
 It prints the plan, then sends through the same journal as the notebook: a re-run of the same
 command resumes an interrupted send and sends nothing twice; a finished campaign says so and
 sends nothing. Credentials come from the environment or ``.env`` (never from the command line);
 with none set, :func:`onesig_nb.connect` starts the local sandbox.
 
-Exit codes: 0 sent (or dry run / nothing left to send), 1 error or some recipients failed,
+Exit codes: 0 sent (or dry run / nothing left to send), 1 error or some recipients failed
+(or are still pending),
 2 bad command line, 3 confirmation needed (pass ``--yes``).
 """
 
@@ -48,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--confirm-above", type=int, default=1_000, help="ask for --yes above this")
     p.add_argument("--extend", action="store_true", help="send only to people not reached yet")
+    p.add_argument(
+        "--resend-expired",
+        action="store_true",
+        help="resume batches attempted more than 29 days ago (OneSignal no longer dedupes them)",
+    )
     return p
 
 
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             exclude_platforms=args.exclude_platform,
             confirm_above=args.confirm_above,
         )
-        plan = camp.plan(extend=args.extend)
+        plan = camp.plan(extend=args.extend, resend_expired=args.resend_expired)
         print(plan)
         if plan.errors:
             _err("the message has lint errors (listed above); nothing was sent.")
@@ -92,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             print("dry run: nothing was sent.")
             return EXIT_OK
         result = camp.send(
-            confirm=True if args.yes else None, extend=args.extend, progress=sys.stderr.isatty()
+            confirm=True if args.yes else None,
+            extend=args.extend,
+            progress=sys.stderr.isatty(),
+            resend_expired=args.resend_expired,
         )
     except ConfirmationRequired as exc:
         _err(f"{exc} On the command line: add --yes.")
@@ -111,9 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         print(result.note)
     print(
         f"campaign {s['campaign']}: sent {s['sent']:,}, unsubscribed {s['unsubscribed']:,}, "
-        f"invalid {s['invalid']:,}, failed {s['failed']:,}; {s['requests']} requests."
+        f"not reached {s['not_reached']:,}, invalid {s['invalid']:,}, failed {s['failed']:,}; "
+        f"{s['requests']} requests. ('sent' = accepted by OneSignal; delivery per device is in "
+        "the campaign's report().)"
     )
-    return EXIT_ERROR if s["failed"] else EXIT_OK
+    return EXIT_ERROR if s["failed"] or s["pending"] else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,12 +30,16 @@ from typing import Any
 
 from .errors import JournalError
 
-__all__ = ["SCHEMA_VERSION", "Batch", "Journal", "open_journal"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "Batch", "Journal", "open_journal"]
 
 log = logging.getLogger("onesig_nb.journal")
 
 #: Version of the table layout below. Bump it (and add a migration) when the layout changes.
 SCHEMA_VERSION = 1
+
+#: How long a write waits for another process (kernel, ``onesig-nb send``) holding the journal
+#: before giving up with a :class:`JournalError` that says the journal is busy.
+BUSY_TIMEOUT_SECONDS = 30.0
 
 #: Marker stored in the ``meta`` table so a random SQLite file is not mistaken for a journal.
 _APPLICATION = "onesig_nb-journal"
@@ -78,7 +82,7 @@ CREATE TABLE IF NOT EXISTS recipients (
     run TEXT NOT NULL,
     external_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    status TEXT NOT NULL,                -- 'sent' | 'invalid' | 'unsubscribed' | 'failed'
+    status TEXT NOT NULL,                -- sent|invalid|unsubscribed|not_reached|failed
     notification_id TEXT,
     error TEXT,
     PRIMARY KEY (run, external_id)
@@ -130,6 +134,7 @@ class Batch:
     notification_id: str | None = None
     http_status: int | None = None
     error: str | None = None
+    created_at: str | None = None  # when the intent was written (ISO, UTC)
 
     @property
     def size(self) -> int:
@@ -140,13 +145,15 @@ class Journal:
     """A campaign journal in one SQLite file (WAL mode, safe against a killed process).
 
     :param path: the file; created with its folder when missing
+    :param timeout: seconds a write waits while another process holds the journal
 
     >>> with Journal("campaigns.sqlite") as j:  # doctest: +SKIP
     ...     j.runs()
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, timeout: float = BUSY_TIMEOUT_SECONDS):
         self.path = Path(path)
+        self.timeout = float(timeout)
         self._lock = threading.RLock()
         self._conn = self._open()
 
@@ -159,6 +166,28 @@ class Journal:
             "use a new campaign name with it only if you are sure the old sends are finished."
         )
 
+    def _busy(self, exc: sqlite3.Error) -> JournalError | None:
+        """The JournalError for "locked by someone else" / "read-only", or None (= other)."""
+        name = str(getattr(exc, "sqlite_errorname", "") or "")
+        text = str(exc).lower()
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
+            return JournalError(
+                f"The campaign journal {str(self.path)!r} is in use by another notebook or "
+                f"process (another kernel, or onesig-nb send), which held it for more than "
+                f"{self.timeout:g} s ({exc}). Nothing already recorded in it is lost, and any "
+                "batch whose answer was not recorded stays unfinished: running send() again "
+                "resumes it with the same keys, so nobody gets the push twice. Wait for the other "
+                "process to finish (or close it), then run again. Do not delete or move the "
+                "journal: it is what remembers who was already sent to."
+            )
+        if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+            return JournalError(
+                f"The campaign journal {str(self.path)!r} cannot be written ({exc}): check the "
+                "file's permissions and that its folder is not on a read-only disk. Nothing was "
+                "sent. Do not delete it: it is what remembers who was already sent to."
+            )
+        return None
+
     def _open(self) -> sqlite3.Connection:
         if self.path.is_dir():
             raise JournalError(
@@ -168,7 +197,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
             raise JournalError(
@@ -216,6 +245,9 @@ class Journal:
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
+            busy = self._busy(exc) if isinstance(exc, sqlite3.OperationalError) else None
+            if busy is not None:
+                raise busy from exc
             raise self._refuse(f"is corrupt or not a SQLite file ({exc})") from exc
         return conn
 
@@ -232,22 +264,44 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
+    def _translate(self, exc: sqlite3.OperationalError) -> BaseException:
+        return self._busy(exc) or JournalError(
+            f"The campaign journal {str(self.path)!r} could not be used ({exc}). Nothing already "
+            "recorded in it is lost; fix the cause (disk full? permissions?) and run again: "
+            "send() resumes unfinished batches with their original keys."
+        )
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; SQLite lock timeouts become a JournalError saying what to do."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise self._translate(exc) from exc
                 raise
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise self._translate(exc) from exc
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            cur = self._conn.execute(sql, params)
-            cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            try:
+                cur = self._conn.execute(sql, params)
+                cols = [d[0] for d in cur.description]
+                return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
 
     # -- runs (campaigns and tag syncs) -------------------------------------------------------
     def run(self, name: str) -> dict | None:
@@ -364,12 +418,20 @@ class Journal:
         now = _now()
         if "settings" in run_fields:
             run_fields["settings"] = _dumps(run_fields["settings"])
-        with self._tx() as c:
-            self._insert_batches(c, batches, now)
-            if run_fields:
-                run_fields["updated_at"] = now
-                cols = ", ".join(f"{k}=?" for k in run_fields)
-                c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*run_fields.values(), run))
+        try:
+            with self._tx() as c:
+                self._insert_batches(c, batches, now)
+                if run_fields:
+                    run_fields["updated_at"] = now
+                    cols = ", ".join(f"{k}=?" for k in run_fields)
+                    c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*run_fields.values(), run))
+        except sqlite3.IntegrityError as exc:
+            raise JournalError(
+                f"{run!r} was started or changed in journal {str(self.path)!r} by another "
+                "process (another kernel, or onesig-nb send) at the same moment. Nothing was "
+                "sent from here. Run it again: it will resume that send with the same keys "
+                "instead of starting a second one."
+            ) from exc
 
     def next_seq(self, run: str) -> int:
         rows = self._query(
@@ -405,6 +467,7 @@ class Journal:
                     notification_id=r["notification_id"],
                     http_status=r["http_status"],
                     error=r["error"],
+                    created_at=r["created_at"],
                 )
             )
         return out

@@ -29,12 +29,29 @@ from .onesignal import limits
 from .onesignal.models import TagEdit
 from .tags import tag_value
 
-__all__ = ["TagSync", "TagSyncPlan", "TagSyncResult"]
+__all__ = ["SYNC_STATUSES", "TagSync", "TagSyncPlan", "TagSyncResult"]
 
 log = logging.getLogger("onesig_nb.tagsync")
 
 #: Results are journaled in groups of this many (one SQLite transaction each).
 _FLUSH_EVERY = 500
+
+#: Per-user statuses of a tag sync result.
+SYNC_STATUSES = ("updated", "unchanged", "not_in_onesignal", "failed")
+
+#: Status precedence when one user's tags went out in several requests (worst wins).
+_RANK = {"updated": 0, "not_in_onesignal": 1, "failed": 2}
+
+
+def _user_missing(res: Any) -> bool:
+    """True when OneSignal answered 404 for the user (no such external id in the app yet)."""
+    if res.ok or res.status != 404:
+        return False
+    body = getattr(res.error, "body", None)
+    codes = []
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        codes = [str(e.get("code", "")) for e in body["errors"] if isinstance(e, dict)]
+    return not any(c.startswith("app") for c in codes)  # a wrong app id is a real failure
 
 
 @dataclass
@@ -64,7 +81,12 @@ class TagSyncPlan:
 
 @dataclass
 class TagSyncResult:
-    """Per-user outcome of a run: updated / unchanged / failed."""
+    """Per-user outcome of a run: updated / unchanged / not_in_onesignal / failed.
+
+    ``not_in_onesignal``: OneSignal has no user with that external id (404), e.g. they never
+    opened the app. Not a failure: nothing is remembered for them, so a later run (after they
+    subscribe) writes their tags.
+    """
 
     name: str
     frame: Any = field(repr=False)
@@ -72,7 +94,7 @@ class TagSyncResult:
     seconds: float = 0.0
 
     def to_frame(self):
-        """external_id, status (updated/unchanged/failed), tags (what was sent), error."""
+        """external_id, status (updated/unchanged/not_in_onesignal/failed), tags, error."""
         return self.frame.copy()
 
     @property
@@ -81,7 +103,7 @@ class TagSyncResult:
         return {
             "sync": self.name,
             "users": int(len(self.frame)),
-            **{s: int(counts.get(s, 0)) for s in ("updated", "unchanged", "failed")},
+            **{s: int(counts.get(s, 0)) for s in SYNC_STATUSES},
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
         }
@@ -90,7 +112,8 @@ class TagSyncResult:
         s = self.summary
         return (
             f"TagSyncResult({self.name!r}: updated={s['updated']:,} unchanged={s['unchanged']:,} "
-            f"failed={s['failed']:,}, requests={self.requests})"
+            f"not_in_onesignal={s['not_in_onesignal']:,} failed={s['failed']:,}, "
+            f"requests={self.requests})"
         )
 
     def _repr_html_(self) -> str:
@@ -225,6 +248,14 @@ class TagSync:
             requests = self._send(changes, round_, outcome, progress)
             failed = any(s == "failed" for s, _, _ in outcome.values())
             self.journal.update_run(self.name, status="partial" if failed else "synced")
+            missing = sum(1 for s, _, _ in outcome.values() if s == "not_in_onesignal")
+            if missing:
+                log.info(
+                    "tag sync %s: %d cohort member(s) have no OneSignal user yet; their tags "
+                    "are written by a later run once they exist",
+                    self.name,
+                    missing,
+                )
         rows = []
         for eid in map(str, self.cohort.df["external_id"].tolist()):
             status, tags, err = outcome.get(eid, ("unchanged", {}, None))
@@ -263,7 +294,14 @@ class TagSync:
                     err = None if res.ok else redact(f"{res.error}", secret)
                     buffer.append((eid, idx, res.edit.tags, bool(res.ok), res.status, err))
                     prev = outcome.get(eid, ("updated", {}, None))
-                    status = "updated" if res.ok and prev[0] != "failed" else "failed"
+                    if res.ok:
+                        status = "updated"
+                    elif _user_missing(res):
+                        status = "not_in_onesignal"
+                        err = "no OneSignal user with this external id yet; a later run retries"
+                    else:
+                        status = "failed"
+                    status = max(status, prev[0], key=_RANK.__getitem__)
                     outcome[eid] = (status, {**prev[1], **res.edit.tags}, err or prev[2])
                     done += 1
                     if len(buffer) >= _FLUSH_EVERY:

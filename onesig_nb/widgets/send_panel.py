@@ -153,10 +153,12 @@ class SendPanel(widgets.VBox):
             self._say(f"Sending to {self.plan.to_send:,} people…")
             self.progress.value = 0
             self.progress.max = max(1, self.plan.to_send)
-            result = self.campaign.send(confirm=True, progress=self._progress)
+            # The number the person confirmed, not True: if the plan changed since (cohort
+            # re-bound, another kernel sent), the campaign refuses instead of sending to more.
+            result = self.campaign.send(confirm=self.plan.to_send, progress=self._progress)
             self.results.value = result._repr_html_()
             s = result.summary
-            kind = "error" if s["failed"] else "ok"
+            kind = "error" if s["failed"] or s["pending"] else "ok"
             self._say(
                 result.note or f"Sent to {s['sent']:,} people ({s['requests']} requests).", kind
             )
