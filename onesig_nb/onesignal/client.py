@@ -25,8 +25,8 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..config import ENV_APP_ID, ENV_KEY, default_base_url, mask
-from ..errors import AuthError, ConfigError, OneSigNbError, ValidationError
+from ..config import default_base_url, mask
+from ..errors import AuthError, OneSigNbError, ValidationError
 from ..tags import tag_value
 from . import limits
 from .dialects import decode_body, dialect_for, error_for
@@ -39,7 +39,8 @@ from .models import (
 )
 from .push import PushResult, split_push, unique_ids
 from .ratelimit import CREATE, USERS, VIEW, RateLimiter
-from .retry import CONNECTION, TIMEOUT, RetryPolicy, parse_retry_after, transport_error
+from .retry import CONNECTION, TIMEOUT, RetryPolicy, transport_error
+from .secrets import Headers, Secret, clean_credentials, scrub
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -58,18 +59,16 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_WORKERS = 128
 
 
-class _Headers(dict):
-    """Request headers whose repr never shows the Authorization value."""
-
-    def __repr__(self) -> str:
-        return repr({k: ("<redacted>" if k == "Authorization" else v) for k, v in self.items()})
+_Headers = Headers  # the old private name
 
 
 class OneSignal:
     """A client for one OneSignal app (or the local sandbox: just another ``base_url``).
 
-    :param app_id: the app's id
-    :param api_key: the app's REST API key (never shown in repr, logs or errors)
+    :param app_id: the app's id (surrounding whitespace is stripped)
+    :param api_key: the app's REST API key (never shown in repr, logs or errors); surrounding
+        whitespace (a newline from a file) is stripped, whitespace or control characters
+        inside it raise :class:`ConfigError`
     :param base_url: root URL (legacy paths add ``/api/v1``); default: the real host of ``api``
     :param api: ``"current"`` (User Model API) or ``"legacy"`` (v1 player-model API)
     :param timeout: seconds for one attempt of one request
@@ -98,15 +97,10 @@ class OneSignal:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ):
-        if not app_id:
-            raise ConfigError(f"No OneSignal app id given. Set {ENV_APP_ID} or pass app_id=.")
-        if not api_key:
-            raise ConfigError(
-                f"No OneSignal API key given. Set {ENV_KEY} (in .env) or pass api_key=."
-            )
+        app_id, api_key = clean_credentials(app_id, api_key)
         if max_workers < 1:
             raise ValidationError(f"max_workers must be at least 1, not {max_workers}.")
-        self.app_id = str(app_id)
+        self.app_id = app_id
         self.api = api
         self.dialect = dialect_for(api)
         self.base_url = (base_url or default_base_url(api)).rstrip("/")
@@ -114,6 +108,7 @@ class OneSignal:
         self.max_workers = max_workers
         self.retry = retry or RetryPolicy()
         self._key_hint = mask(api_key)
+        self._secret = Secret(api_key)  # kept only to redact error texts
         self._sleep_fn = sleep
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
@@ -123,7 +118,7 @@ class OneSignal:
             self.limiter = RateLimiter(
                 rate_limits if isinstance(rate_limits, Mapping) else None, clock=self._clock
             )
-        self._headers = _Headers(
+        self._headers = Headers(
             {
                 "Authorization": self.dialect.auth_header(api_key),
                 "Content-Type": "application/json; charset=utf-8",
@@ -131,7 +126,7 @@ class OneSignal:
                 "User-Agent": "onesig_nb",
             }
         )
-        self._user_headers = _Headers(self._headers, Authorization=f"Key {api_key}")
+        self._user_headers = Headers(self._headers, Authorization=f"Key {api_key}")
         self._own_session = session is None
         self._session = session if session is not None else self._new_session()
         self._engine: Engine | None = None
@@ -144,6 +139,14 @@ class OneSignal:
             f"OneSignal(app_id={self.app_id!r}, api={self.api!r}, base_url={self.base_url!r}, "
             f"api_key={self._key_hint!r})"
         )
+
+    @property
+    def _api_key(self) -> str:
+        """The API key (for redacting error texts; a property so ``vars()`` never shows it)."""
+        return self._secret.value
+
+    def _scrub(self, exc: BaseException) -> BaseException:
+        return scrub(exc, self._secret.value)
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
@@ -193,6 +196,7 @@ class OneSignal:
                 limiter=self.limiter,
                 policy=self.retry,
                 sleep=self._sleep_fn,
+                secrets=(self._secret.value,),
             )
         return self._engine
 
@@ -218,6 +222,9 @@ class OneSignal:
         while True:
             attempt += 1
             if self.limiter is not None:
+                wait = self.limiter.user_wait(user)
+                if wait > 0:
+                    self._sleep(wait)
                 wait = self.limiter.reserve(group, user)
                 if wait > 0:
                     self._sleep(wait)
@@ -231,25 +238,39 @@ class OneSignal:
                 kind, error = TIMEOUT, exc
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 kind, error = CONNECTION, exc
-            except requests.RequestException as exc:  # bad URL, bad scheme: retrying won't help
-                raise transport_error(method, path, self.base_url, attempt, exc) from None
+            except (requests.RequestException, ValueError) as exc:  # bad URL/header: won't help
+                raise transport_error(
+                    method,
+                    path,
+                    self.base_url,
+                    attempt,
+                    exc,
+                    secrets=(self._secret.value,),
+                    unsendable=True,
+                ) from None
             log.debug("%s %s -> %s (attempt %d)", method, path, status or kind, attempt)
             if status is not None and status < 400:
                 return status, decode_body(raw), resp_headers
-            retry_after = parse_retry_after(resp_headers.get("Retry-After")) if status else None
+            retry_after = (
+                self.retry.retry_after(resp_headers.get("Retry-After")) if status else None
+            )
             delay = self.retry.delay(
                 attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
             )
             if delay is None:
                 if status is None:
-                    raise transport_error(method, path, self.base_url, attempt, error) from None
-                raise error_for(
-                    status,
-                    decode_body(raw),
-                    method=method,
-                    path=path,
-                    retry_after=retry_after,
-                    attempts=attempt,
+                    raise transport_error(
+                        method, path, self.base_url, attempt, error, secrets=(self._secret.value,)
+                    ) from None
+                raise self._scrub(
+                    error_for(
+                        status,
+                        decode_body(raw),
+                        method=method,
+                        path=path,
+                        retry_after=retry_after,
+                        attempts=attempt,
+                    )
                 )
             self._sleep(delay)
 
@@ -310,11 +331,16 @@ class OneSignal:
     ) -> PushResult:
         """Push ``payload`` to every external id, split at the per-request limit, sent concurrently.
 
-        :param external_ids: any number of ids (duplicates are sent once)
+        :param external_ids: any number of ids (duplicates are sent once; sorted into batches)
         :param payload: message fields in OneSignal's names (or a ``Message``)
-        :param idempotency_key: the push's key; batch ``i`` uses ``uuid5(key, str(i))``. Pass the
-            same key again to resend safely (already-accepted batches are not delivered twice).
+        :param idempotency_key: the push's key; each batch's key is derived from it AND the
+            batch's content (:func:`.push.batch_key`: sorted ids, payload, platforms). Pass the
+            same key with the same ids, payload and platforms to resend safely (accepted batches
+            are replayed, not delivered twice); changed ids or payload get new batch keys, so
+            they are sent rather than replayed.
         :param platforms: restrict to any of ``"ios"``, ``"android"``, ``"web"``
+
+        Unknown ids are not reported by OneSignal (see :class:`.push.PushResult`).
         """
         if hasattr(payload, "to_payload"):
             payload = payload.to_payload()
@@ -376,7 +402,7 @@ class OneSignal:
             body = orjson.dumps(self.dialect.tags_body(chunk))
             status, data, _ = self._call(method, path, body, group=USERS, user=edit.external_id)
             if not self.dialect.tag_edit_ok(status, data):
-                raise error_for(status, data, method=method, path=path)
+                raise self._scrub(error_for(status, data, method=method, path=path))
         return TagEditResult(edit=edit, ok=True, status=status)
 
     def iter_tag_edits(self, edits: Iterable[TagEdit]) -> Iterator[TagEditResult]:
@@ -403,7 +429,7 @@ class OneSignal:
                         method, path, body, group=USERS, user=edit.external_id
                     )
                     if not dialect.tag_edit_ok(status, data):
-                        raise error_for(status, data, method=method, path=path)
+                        raise self._scrub(error_for(status, data, method=method, path=path))
             except AuthError:
                 raise
             except OneSigNbError as exc:

@@ -10,6 +10,10 @@ loop in chunks, and yields results back in the caller's thread, in completion or
 Slow start: the first item runs alone; the rest fan out only after it answered with something
 other than an auth failure, so a bad key costs exactly one request. An :class:`AuthError` from
 any item stops everything and is raised to the caller.
+
+Closing: :meth:`Engine.close` cancels what is in flight and ends every open :meth:`Engine.map`
+with a :class:`TransportError` ("the client was closed"), so a generator the caller still holds
+never hangs on a dead loop.
 """
 
 from __future__ import annotations
@@ -24,16 +28,20 @@ from typing import Any
 
 import aiohttp
 
-from ..errors import AuthError
+from ..errors import AuthError, TransportError
 from .dialects import decode_body, error_for
 from .ratelimit import RateLimiter
-from .retry import CONNECTION, TIMEOUT, RetryPolicy, parse_retry_after, transport_error
+from .retry import CONNECTION, TIMEOUT, RetryPolicy, transport_error
+from .secrets import Headers, Secret, scrub
 
 __all__ = ["Engine"]
 
 log = logging.getLogger("onesig_nb.onesignal")
 
 _END = object()
+
+#: How often a caller blocked on results checks that the engine is still alive (seconds).
+_POLL_SECONDS = 1.0
 
 
 class _Abort:
@@ -85,6 +93,7 @@ class Engine:
     :param limiter: the client's rate limiter (shared with its synchronous calls)
     :param policy: the client's retry policy
     :param sleep: a synchronous sleep to use instead of ``asyncio.sleep`` (tests inject a fake)
+    :param secrets: strings never to show in an error text (the API key)
     """
 
     def __init__(
@@ -97,9 +106,11 @@ class Engine:
         limiter: RateLimiter | None,
         policy: RetryPolicy,
         sleep: Callable[[float], None] | None = None,
+        secrets: tuple[str, ...] = (),
     ):
         self.base_url = base_url.rstrip("/")
-        self._headers = dict(headers)
+        self._headers = Headers(headers)
+        self._secrets = tuple(Secret(s) for s in secrets if s)
         self.timeout = timeout
         self.max_workers = max_workers
         self.limiter = limiter
@@ -109,6 +120,8 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._session: aiohttp.ClientSession | None = None
         self._lock = threading.Lock()
+        self._runs: set[_Run] = set()
+        self._closed = False
 
     def __repr__(self) -> str:
         state = "running" if self._loop is not None else "idle"
@@ -119,6 +132,8 @@ class Engine:
     def start(self) -> asyncio.AbstractEventLoop:
         """Start the loop thread and the HTTP session (idempotent)."""
         with self._lock:
+            if self._closed:
+                raise _closed_error()
             if self._loop is not None:
                 return self._loop
             loop = _new_loop()
@@ -147,22 +162,39 @@ class Engine:
         )
 
     def close(self) -> None:
-        """Close the session and stop the loop thread."""
+        """Cancel what is in flight, end open :meth:`map` calls, close the session, stop the loop.
+
+        A :meth:`map` generator the caller still holds raises :class:`TransportError` on its
+        next ``next()`` (results that had already arrived are yielded first).
+        """
         with self._lock:
             loop, thread, session = self._loop, self._thread, self._session
             self._loop = self._thread = self._session = None
+            self._closed = True
+            runs, self._runs = list(self._runs), set()
+        for run in runs:
+            run.results.put([_Abort(_closed_error())])
         if loop is None:
             return
-        if session is not None:
-            try:
-                asyncio.run_coroutine_threadsafe(session.close(), loop).result(5)
-            except Exception:  # pragma: no cover - closing on a dying loop
-                log.debug("engine session did not close cleanly", exc_info=True)
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(runs, session), loop).result(5)
+        except Exception:  # pragma: no cover - closing on a dying loop
+            log.debug("engine session did not close cleanly", exc_info=True)
         loop.call_soon_threadsafe(loop.stop)
         if thread is not None:
             thread.join(5)
         if not loop.is_running():
             loop.close()
+
+    @staticmethod
+    async def _shutdown(runs: list[_Run], session: aiohttp.ClientSession | None) -> None:
+        tasks = [task for run in runs for task in run.tasks]
+        for run in runs:
+            run.cancel_all()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+        if session is not None:
+            await session.close()
 
     # -- one request, with rate limit and retries ----------------------------------------------
 
@@ -182,7 +214,8 @@ class Engine:
         for good. Runs on the engine's loop.
         """
         session = self._session
-        assert session is not None, "Engine.start() first"
+        if session is None:
+            raise _closed_error()
         url = self.base_url + path
         attempt = 0
         while True:
@@ -190,6 +223,14 @@ class Engine:
             status: int | None = None
             kind: str | None = None
             error: BaseException | None = None
+            limiter = self.limiter
+            if limiter is not None and user is not None:
+                # The per-user slot (1/s) is waited for without holding a worker, so a user who
+                # must wait never holds up other users' requests.
+                wait = limiter.user_wait(user)
+                while wait > 0:
+                    await self._sleep(wait)
+                    wait = limiter.user_wait(user)
             # Take a worker first, then a rate slot: a slot reserved by a task that then waits
             # for a connection would go unused, and the measured rate would fall short.
             async with self._workers:
@@ -205,24 +246,29 @@ class Engine:
                     kind, error = TIMEOUT, exc
                 except aiohttp.ClientError as exc:
                     kind, error = CONNECTION, exc
+                except ValueError as exc:  # aiohttp refuses a header or URL: retrying won't help
+                    raise self._transport_error(method, path, attempt, exc, True) from None
             if status is not None and status < 400:
                 return status, decode_body(raw), headers
             retry_after = None
             if status is not None:
-                retry_after = parse_retry_after(headers.get("Retry-After"))
+                retry_after = self.policy.retry_after(headers.get("Retry-After"))
             delay = self.policy.delay(
                 attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
             )
             if delay is None:
                 if status is None:
-                    raise transport_error(method, path, self.base_url, attempt, error)
-                raise error_for(
-                    status,
-                    decode_body(raw),
-                    method=method,
-                    path=path,
-                    retry_after=retry_after,
-                    attempts=attempt,
+                    raise self._transport_error(method, path, attempt, error) from None
+                raise scrub(
+                    error_for(
+                        status,
+                        decode_body(raw),
+                        method=method,
+                        path=path,
+                        retry_after=retry_after,
+                        attempts=attempt,
+                    ),
+                    *(s.value for s in self._secrets),
                 )
             log.debug(
                 "%s %s: %s on attempt %d, retrying in %.2f s",
@@ -233,6 +279,19 @@ class Engine:
                 delay,
             )
             await self._sleep(delay)
+
+    def _transport_error(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        exc: BaseException | None,
+        unsendable: bool = False,
+    ) -> TransportError:
+        secrets = tuple(s.value for s in self._secrets)
+        return transport_error(
+            method, path, self.base_url, attempt, exc, secrets=secrets, unsendable=unsendable
+        )
 
     async def _sleep(self, seconds: float) -> None:
         if self._sync_sleep is not None:
@@ -264,15 +323,19 @@ class Engine:
         first = next(source, _END)
         if first is _END:
             return
+        with self._lock:
+            if self._closed:
+                raise _closed_error()
+            self._runs.add(run)
         try:
             self._submit(run, fn, [first])
             inflight = 1
             while inflight:
-                batch = run.results.get()
+                batch = self._next_batch(run)
                 inflight -= len(batch)
                 abort = next((o for o in batch if isinstance(o, _Abort)), None)
                 if abort is not None:
-                    loop.call_soon_threadsafe(run.cancel_all)
+                    _call_soon(loop, run.cancel_all)
                     # Results that did finish are still reported (the caller journals them).
                     yield from (o for o in batch if not isinstance(o, _Abort))
                     raise abort.exc
@@ -286,8 +349,20 @@ class Engine:
                         source = None
                 yield from batch
         finally:
+            with self._lock:
+                self._runs.discard(run)
             if inflight:
-                loop.call_soon_threadsafe(run.cancel_all)
+                _call_soon(loop, run.cancel_all)
+
+    def _next_batch(self, run: _Run) -> list[Any]:
+        # close() puts an abort into every open run's queue; the timeout is only a backstop in
+        # case the loop thread died without close() (it never hangs the caller for good).
+        while True:
+            try:
+                return run.results.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if self._closed or self._thread is None or not self._thread.is_alive():
+                    return [_Abort(_closed_error())]
 
     def _submit(self, run: _Run, fn: Callable[[Any], Awaitable[Any]], items: list[Any]) -> None:
         def spawn() -> None:
@@ -298,7 +373,7 @@ class Engine:
                 run.tasks.add(task)
                 task.add_done_callback(run.tasks.discard)
 
-        run.loop.call_soon_threadsafe(spawn)
+        _call_soon(run.loop, spawn)
 
     @staticmethod
     async def _job(run: _Run, fn: Callable[[Any], Awaitable[Any]], item: Any) -> None:
@@ -312,6 +387,23 @@ class Engine:
         except BaseException as exc:  # a bug in fn: surface it in the caller's thread
             outcome = _Abort(exc)
         run.deliver(outcome)
+
+
+def _closed_error() -> TransportError:
+    return TransportError(
+        "The OneSignal client was closed while a bulk run was still going; the requests in "
+        "flight were cancelled and their outcome is unknown. Keep the client open until the "
+        "loop over the results ends (use it as a context manager around the loop); resending "
+        "with a new client is safe: requests carry idempotency keys."
+    )
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> None:
+    """``loop.call_soon_threadsafe(fn)``, a no-op once the loop is closed (the client closed)."""
+    try:
+        loop.call_soon_threadsafe(fn)
+    except RuntimeError:  # "Event loop is closed": nothing left to cancel or schedule
+        pass
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:

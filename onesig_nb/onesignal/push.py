@@ -1,17 +1,23 @@
 """Splitting one push into per-request batches, and the result of the whole push.
 
 A push to any number of external ids becomes ``ceil(n / limit)`` create-notification requests
-(2,000 ids legacy, 20,000 current). Each batch gets its own idempotency key, derived from the
-push's key and the batch index (``uuid5(key, str(index))``), so resending the same push with the
-same key can never deliver a batch twice.
+(2,000 ids legacy, 20,000 current). The ids are sorted first, so the same set of ids in any order
+makes the same batches. Each batch gets its own idempotency key, derived from the push's key AND
+the batch's content (its sorted ids, the payload, the platforms): resending the same push with the
+same key can never deliver a batch twice, and a call that reuses a key with different ids or a
+different payload gets new batch keys, so OneSignal sends it instead of replaying an old answer
+(which would silently skip the new people).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ..errors import ValidationError
 from .models import NotificationRequest, NotificationResponse
@@ -29,13 +35,30 @@ def unique_ids(external_ids: Iterable[Any]) -> list[str]:
     return ids
 
 
-def batch_key(idempotency_key: str, index: int) -> str:
-    """The idempotency key of batch ``index`` of a push whose key is ``idempotency_key``."""
+def batch_key(
+    idempotency_key: str,
+    external_ids: Sequence[str],
+    payload: Mapping[str, Any],
+    platforms: Sequence[str] | None = None,
+) -> str:
+    """The idempotency key of one batch: ``uuid5(key, sha256(sorted ids, payload, platforms))``.
+
+    Same key and same content give the same batch key (a resend is replayed, never delivered
+    twice); any change of ids, payload or platforms gives a new one (it is sent, not replayed).
+    """
     try:
         namespace = uuid.UUID(str(idempotency_key))
     except ValueError:
         namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"onesig_nb:{idempotency_key}")
-    return str(uuid.uuid5(namespace, str(index)))
+    content = {
+        "ids": sorted(external_ids),
+        "p": payload,
+        "pl": sorted(platforms) if platforms is not None else None,
+    }
+    canon = orjson.dumps(
+        content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
+    )
+    return str(uuid.uuid5(namespace, hashlib.sha256(canon).hexdigest()))
 
 
 def split_push(
@@ -46,18 +69,22 @@ def split_push(
     idempotency_key: str,
     platforms: tuple[str, ...] | None = None,
 ) -> list[NotificationRequest]:
-    """One :class:`NotificationRequest` per ``limit`` ids, keyed ``uuid5(key, index)``."""
+    """One :class:`NotificationRequest` per ``limit`` ids (sorted), keyed by :func:`batch_key`."""
     payload = dict(payload)
-    return [
-        NotificationRequest(
-            payload=payload,
-            external_ids=tuple(external_ids[start : start + limit]),
-            idempotency_key=batch_key(idempotency_key, index),
-            platforms=platforms,
-            ref=index,
+    ids = sorted(external_ids)
+    reqs = []
+    for index, start in enumerate(range(0, len(ids), limit)):
+        chunk = tuple(ids[start : start + limit])
+        reqs.append(
+            NotificationRequest(
+                payload=payload,
+                external_ids=chunk,
+                idempotency_key=batch_key(idempotency_key, chunk, payload, platforms),
+                platforms=platforms,
+                ref=index,
+            )
         )
-        for index, start in enumerate(range(0, len(external_ids), limit))
-    ]
+    return reqs
 
 
 @dataclass(frozen=True)
@@ -67,7 +94,16 @@ class PushResult:
     ``invalid_external_ids`` are ids OneSignal did not deliver to although the request went
     through: reported invalid/unsubscribed, or in a batch that created nothing (``id: ""``).
     ``failed_external_ids`` are ids whose batch failed for good (``response.error`` set);
-    resending the same push with the same ``idempotency_key`` retries just those safely.
+    resending the same push (same ids, payload and platforms) with the same ``idempotency_key``
+    retries just those safely: the batches that were accepted are replayed, not delivered again.
+
+    Unknown ids are not reported: OneSignal silently ignores external ids it does not know when
+    the batch created a notification (it reached at least one subscribed user), so such an id
+    shows as ``"sent"`` in :meth:`to_frame` - "sent" means "in an accepted request", not
+    "delivered". Only a batch where nobody was reachable (``id: ""``) or ids OneSignal names as
+    invalid come back in ``invalid_external_ids``. Compare ``recipients`` with the number
+    targeted to see the gap. A replayed batch (same key and content as an earlier call) reports
+    the earlier call's answer.
     """
 
     responses: tuple[NotificationResponse, ...]
@@ -113,7 +149,10 @@ class PushResult:
 
     def to_frame(self):
         """One row per external id: external_id, status (sent/invalid/not_sent/failed),
-        notification_id, error."""
+        notification_id, error.
+
+        ``sent`` = in an accepted request; an id unknown to OneSignal is "sent" too (see the
+        class docstring: OneSignal does not report unknown ids)."""
         import pandas as pd
 
         rows: list[tuple[str, str, str, str | None]] = []

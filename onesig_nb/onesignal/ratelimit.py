@@ -9,7 +9,8 @@ One token bucket per endpoint group (OneSignal's documented per-app budgets, ref
 
 Buckets hand out *reservations*: :meth:`RateLimiter.reserve` returns how long the caller must
 wait before sending, so the same limiter serves the synchronous client (which sleeps) and the
-asyncio engine (which awaits), with an injectable clock for tests.
+asyncio engine (which awaits), with an injectable clock for tests. A caller first waits out
+:meth:`RateLimiter.user_wait` (the per-user slot, without holding a connection), then reserves.
 """
 
 from __future__ import annotations
@@ -99,21 +100,39 @@ class RateLimiter:
         self._since_purge = 0
         self._lock = threading.Lock()
 
+    def user_wait(self, user: str | None) -> float:
+        """Seconds until ``user`` may send again under the per-user limit (0: now); books nothing.
+
+        Callers wait this out *before* taking a connection slot and calling :meth:`reserve`, so
+        a user waiting for its 1/s slot never holds up other users' requests.
+        """
+        if user is None or not self._per_user_interval:
+            return 0.0
+        with self._lock:
+            wait = self._next_for_user.get(user, 0.0) - self.clock()
+        return wait if wait > 0 else 0.0
+
     def reserve(self, group: str, user: str | None = None) -> float:
-        """Seconds to wait before sending one request of ``group`` (for ``user``, if given)."""
+        """Book one request of ``group`` (for ``user``, if given); return seconds to wait first.
+
+        The shared bucket is booked at *now*, never at the user's future slot, so one user's
+        wait does not push back every other user (head-of-line blocking). The user's next slot
+        is booked from the moment this request actually goes out (after both waits), so the
+        per-user rate holds even when the bucket delays a request, retries included.
+        """
         with self._lock:
             now = self.clock()
-            start = now
+            bucket = self._buckets.get(group)
+            send = now + bucket.reserve(now) if bucket is not None else now
             if user is not None and self._per_user_interval:
-                start = max(now, self._next_for_user.get(user, now))
-                self._next_for_user[user] = start + self._per_user_interval
+                ready = self._next_for_user.get(user, send)
+                if ready > send:
+                    send = ready
+                self._next_for_user[user] = send + self._per_user_interval
                 self._since_purge += 1
                 if self._since_purge >= _PURGE_EVERY:
                     self._purge(now)
-            bucket = self._buckets.get(group)
-            if bucket is not None:
-                start += bucket.reserve(start)
-            return start - now
+            return send - now
 
     def _purge(self, now: float) -> None:
         self._since_purge = 0

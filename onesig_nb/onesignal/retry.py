@@ -9,10 +9,15 @@ reuses the same idempotency key, so it can never duplicate a push (reference §4
 
 from __future__ import annotations
 
+import math
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
-from ..config import ENV_BASE
+from ..config import ENV_APP_ID, ENV_BASE, ENV_KEY, redact
 from ..errors import TransportError
 
 __all__ = ["CONNECTION", "TIMEOUT", "RetryPolicy", "parse_retry_after", "transport_error"]
@@ -22,14 +27,28 @@ TIMEOUT = "timeout"
 CONNECTION = "connection"
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (integer/decimal seconds; dates are ignored)."""
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+
+    :param now: the current wall-clock time (Unix seconds) a date is measured against;
+        default ``time.time()``. A date in the past, a negative or NaN delay give 0; an
+        unreadable value gives None (the caller falls back to its backoff).
+    """
     if not value:
         return None
+    value = value.strip()
     try:
         seconds = float(value)
     except ValueError:
-        return None
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # "-0000" zone: RFC 5322 says UTC with unknown origin
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if math.isnan(seconds):
+        return 0.0
     return max(0.0, seconds)
 
 
@@ -42,6 +61,8 @@ class RetryPolicy:
     :param cap: longest backoff between two attempts (seconds)
     :param max_retry_after: give up at once when a 429 asks to wait longer than this
     :param rng: a ``random.Random`` for the jitter (inject a seeded one in tests)
+    :param wall_clock: Unix time now (``time.time``); an HTTP-date ``Retry-After`` is measured
+        against it (inject a fixed one in tests)
 
     >>> RetryPolicy(rng=random.Random(1)).delay(1, status=503) is not None
     True
@@ -52,6 +73,11 @@ class RetryPolicy:
     cap: float = 30.0
     max_retry_after: float = 120.0
     rng: random.Random = field(default_factory=random.Random, repr=False)
+    wall_clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    def retry_after(self, value: str | None) -> float | None:
+        """Seconds a ``Retry-After`` header asks for (delta-seconds or HTTP-date), or None."""
+        return parse_retry_after(value, now=self.wall_clock() if value else None)
 
     @staticmethod
     def retryable(status: int | None = None, kind: str | None = None) -> bool:
@@ -96,12 +122,30 @@ class RetryPolicy:
 
 
 def transport_error(
-    method: str, path: str, base_url: str, attempts: int, exc: BaseException | None
+    method: str,
+    path: str,
+    base_url: str,
+    attempts: int,
+    exc: BaseException | None,
+    *,
+    secrets: tuple[str | None, ...] = (),
+    unsendable: bool = False,
 ) -> TransportError:
-    """The error for a request that never got an HTTP answer, saying what to check."""
+    """The error for a request that never got an HTTP answer, saying what to check.
+
+    :param secrets: strings to redact from the library's exception text (the API key)
+    :param unsendable: the request could not even be built or sent (bad URL or header),
+        so the network is not the thing to check
+    """
     what = type(exc).__name__ if exc is not None else "no answer"
-    detail = str(exc).strip() if exc is not None else ""
+    detail = redact(str(exc).strip(), *secrets) if exc is not None else ""
     said = f"{what}: {detail}" if detail else what
+    if unsendable:
+        return TransportError(
+            f"Could not send {method} {path} to {base_url} ({said}). Check {ENV_BASE} (a full "
+            f"http(s):// URL) and that {ENV_KEY} and {ENV_APP_ID} have no stray characters; "
+            "nothing was sent."
+        )
     tries = f"{attempts} attempts" if attempts != 1 else "1 attempt"
     return TransportError(
         f"No answer from {base_url} to {method} {path} after {tries} ({said}). Check the network "
