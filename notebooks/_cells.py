@@ -428,12 +428,14 @@ assert not [f for f in fixed.lint(cohort) if f.severity == "error"]
         """\
 ## Server or client personalization?
 
-* **server**: one notification per batch; OneSignal fills in each person's **data tags**.
-  Use it when the variables you use are tags OneSignal already has.
-* **client**: we fill the text in here and send each distinct text once, to everyone who
-  gets that text. Use it for traits OneSignal does not know.
+* **client** (pre-rendered): we fill the text in here and send each distinct text once; each
+  person gets exactly the preview.
+* **server**: one notification per batch; OneSignal fills in each person's **data tags** from
+  what *it* stores. Cheaper, but only right if those tags are in OneSignal with today's values.
 
-`auto` picks for you and says why.
+A campaign's `personalization="auto"` pre-renders unless its journal shows that a TagSync wrote
+every variable's current value for every recipient (notebook 05); `campaign.plan()` says which
+and why. `msg.personalization(cohort)` below only says what the message *could* use.
 """,
     ),
     (
@@ -678,15 +680,21 @@ if client.sandbox is not None:
         """\
 ## Personalize on the server from those tags
 
-Now OneSignal knows each person's `plan`, so the message can use it and OneSignal fills it in
-for each person (*server* personalization: one notification for everyone).
+A campaign lets OneSignal fill the text in (*server*: one notification per batch) only when the
+journal proves the tags hold today's values. This message also uses `first_name`, which we have
+not synced yet, so at first it is pre-rendered. Sync `first_name` for the people OneSignal
+knows, and the plan switches to server mode and names the TagSync it relies on.
 """,
     ),
     (
         "code",
         """\
 msg = osn.Message(contents="Hi {{ first_name | default: 'there' }}, your {{ plan }} plan has a new perk.")
-print(msg.personalization(cohort).mode)
+print(osn.Campaign("vip-perk", cohort, msg, client, journal=journal).plan().personalization)
+in_onesignal = cohort.subset(result.to_frame().query("status != 'not_in_onesignal'").external_id)
+osn.TagSync("vip-names", in_onesignal, client, tags=["first_name"], journal=journal).run(progress=False)
+plan = osn.Campaign("vip-perk", in_onesignal, msg, client, journal=journal).plan()
+print(plan.personalization)
 """,
         KEEP,
     ),

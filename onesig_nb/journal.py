@@ -538,6 +538,35 @@ class Journal:
                     state.setdefault(eid, {})[tag] = value
         return state
 
+    def tag_writes(self, app_id: str, tags: Iterable[str]) -> dict[str, dict[str, tuple]]:
+        """``{tag: {external_id: (value, tag sync name, written_at)}}`` for ``app_id``: the
+        value a TagSync of this journal last wrote for each of ``tags`` (``''`` = deleted)."""
+        wanted = sorted(set(tags))
+        out: dict[str, dict[str, tuple]] = {t: {} for t in wanted}
+        if not wanted:
+            return out
+        marks = ",".join("?" * len(wanted))
+        sql = (
+            "SELECT s.tag, s.external_id, s.value, s.run, s.written_at FROM tag_state s "
+            "JOIN runs r ON r.name = s.run AND r.kind = 'tagsync' "
+            f"WHERE s.app_id=? AND s.tag IN ({marks})"
+        )
+        with self._lock:
+            try:
+                for tag, eid, value, run, at in self._conn.execute(sql, [app_id or "", *wanted]):
+                    out[tag][eid] = (value, run, at)
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+        return out
+
+    def tag_state_version(self, app_id: str) -> tuple[int, int]:
+        """Changes whenever a tag value is written for ``app_id`` (for caching decisions)."""
+        rows = self._query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(rowid), 0) AS last FROM tag_state WHERE app_id=?",
+            (app_id or "",),
+        )
+        return int(rows[0]["n"]), int(rows[0]["last"])
+
     def add_tag_intents(
         self, run: str, round_: int, edits: Iterable[tuple[str, int, dict]]
     ) -> None:

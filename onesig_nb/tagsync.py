@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .campaign_batches import as_cohort, client_secret
 from .config import redact
 from .errors import CampaignConflict, ValidationError
 from .journal import Journal, open_journal
@@ -143,12 +144,10 @@ class TagSync:
         tag_map: dict | None = None,
         sleep: Callable[[float], None] | None = None,
     ):
-        from .campaign import _as_cohort
-
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("A tag sync needs a non-empty name.")
         self.name = name
-        self.cohort = _as_cohort(cohort)
+        self.cohort = as_cohort(cohort)
         self.client = client
         self.tags = [str(t) for t in tags]
         self.tag_map = dict(tag_map or {})
@@ -275,9 +274,7 @@ class TagSync:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, desc=self.name, unit="req")
-        from .campaign import _secret
-
-        secret = _secret(self.client)
+        secret = client_secret(self.client)
         done, buffer = 0, []
         passes = max(len(ps) for ps in parts.values())
         try:

@@ -233,7 +233,8 @@ def test_plan_says_everything_writes_nothing_and_redacts_the_key(journal):
     camp = make(journal, n=45)
     plan = camp.plan()
     assert (plan.recipients, plan.batches, plan.requests, plan.state) == (45, 5, 5, "new")
-    assert plan.personalization == "server"
+    assert plan.personalization == "client"  # auto, no TagSync in the journal: pre-rendered
+    assert "each person gets exactly the preview" in plan.reason
     page = plan._repr_html_() + str(plan) + repr(camp)
     assert FAKE_KEY not in page and FAKE_KEY[-4:] in page
     assert "include_aliases" in page and "Estimated duration" in page
@@ -313,8 +314,9 @@ def test_a_second_process_creating_the_same_run_gets_a_clear_error(journal):
 
 
 def test_changed_traits_alone_do_not_conflict_when_onesignal_renders(journal):
-    make(journal, cohort=FakeCohort.of(20, first_name="Ana")).send(progress=False)
-    later = make(journal, cohort=FakeCohort.of(20, first_name="Bo"))  # traits moved on
+    server = {"personalization": "server"}
+    make(journal, cohort=FakeCohort.of(20, first_name="Ana"), **server).send(progress=False)
+    later = make(journal, cohort=FakeCohort.of(20, first_name="Bo"), **server)  # traits moved on
     assert later.send(progress=False).already_sent
     client_side = make(
         journal, name="cs", cohort=FakeCohort.of(20, first_name="Ana"), personalization="client"

@@ -1,0 +1,196 @@
+"""Which personalization a campaign uses (server or client), and why, in plain words.
+
+Server mode sends one templated notification per batch and lets OneSignal fill ``{{ first_name }}``
+from the tags IT stores. That is only what the marketer previewed (rendered from the cohort's
+traits) when those tags are in OneSignal with the current values. The journal is the proof: a
+:class:`~onesig_nb.tagsync.TagSync` of the same journal and app remembers, per person, the value
+it last wrote for each tag. ``"auto"`` therefore pre-renders (client mode: what you preview is
+exactly what is sent) unless the journal shows that, for every recipient, every variable of the
+template holds the value :func:`onesig_nb.tags.tags_from_traits` gives for their current traits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .tags import tags_from_traits
+
+__all__ = ["PERSONALIZATION_MODES", "ModeChoice", "TagProof", "choose_mode", "prove_synced_tags"]
+
+#: What ``Campaign(personalization=...)`` accepts.
+PERSONALIZATION_MODES = ("auto", "server", "client")
+
+#: The plain-words promise of client mode.
+PRE_RENDERED = "pre-rendered: each person gets exactly the preview"
+
+_LANG_FIELDS = ("headings", "subtitle", "contents")
+
+
+@dataclass(frozen=True)
+class ModeChoice:
+    """The mode a campaign sends in, the reason shown in its plan, and a warning if any."""
+
+    mode: str  # "none" | "server" | "client"
+    reason: str
+    warning: str = ""
+
+
+@dataclass
+class TagProof:
+    """Which template variables the journal proves are in OneSignal for every recipient."""
+
+    proven: set[str] = field(default_factory=set)
+    why_not: dict[str, str] = field(default_factory=dict)  # variable -> plain reason
+    syncs: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)  # names, when
+
+    def source_text(self, variables: Iterable[str]) -> str:
+        """``first_name from tags synced by TagSync 'x' on 2024-05-01 14:03 UTC``."""
+        names: set[str] = set()
+        when = ""
+        for v in variables:
+            syncs, at = self.syncs.get(v, ((), ""))
+            names.update(syncs)
+            when = max(when, at)
+        listed = ", ".join(repr(n) for n in sorted(names))
+        label = "TagSync" if len(names) == 1 else "TagSyncs"
+        return f"tags synced by {label} {listed} on {_when(when)}"
+
+    def why_text(self, variables: Iterable[str]) -> str:
+        return "; ".join(self.why_not[v] for v in sorted(variables) if v in self.why_not)
+
+
+def _when(iso: str) -> str:
+    return f"{iso[:16].replace('T', ' ')} UTC" if iso else "an unknown date"
+
+
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n:,} people"
+
+
+def prove_synced_tags(
+    journal: Any,
+    app_id: str,
+    cohort: Any,
+    variables: Iterable[str],
+    *,
+    tag_map: Mapping[str, str] | None = None,
+) -> TagProof:
+    """Check, per variable, that a TagSync of ``journal`` last wrote for ``app_id`` exactly the
+    tag every recipient's current traits give (``''``, a deleted tag, matches a missing trait)."""
+    proof = TagProof()
+    wanted = sorted(set(variables))
+    if not wanted:
+        return proof
+    writes = journal.tag_writes(app_id, wanted)
+    df = cohort.df
+    for v in wanted:
+        if not writes.get(v):
+            proof.why_not[v] = f"no TagSync in this journal wrote {v} for app {app_id or '(none)'}"
+    checked = [v for v in wanted if v not in proof.why_not]
+    if not checked:
+        return proof
+    tag_map = dict(tag_map or {})
+    cols = [c for c in df.columns if c != "external_id" and str(tag_map.get(c, c)) in checked]
+    records = df[cols].to_dict("records") if cols else [{}] * len(df)
+    ids = df["external_id"].tolist()
+    missing = {v: 0 for v in checked}
+    changed: dict[str, list[tuple]] = {v: [] for v in checked}
+    used: dict[str, dict[str, str]] = {v: {} for v in checked}
+    for eid, traits in zip(ids, records, strict=True):
+        if not (isinstance(eid, str) and eid.strip()):
+            continue  # never sent to (reported as invalid)
+        expected = tags_from_traits(traits, tag_map=tag_map)
+        for v in checked:
+            hit = writes[v].get(eid)
+            if hit is None:
+                missing[v] += 1
+                continue
+            value, run, at = hit
+            if value != expected.get(v, ""):
+                changed[v].append((run, at))
+            else:
+                used[v][run] = max(used[v].get(run, ""), at)
+    for v in checked:
+        if changed[v]:
+            run, at = max(changed[v], key=lambda r: r[1])
+            proof.why_not[v] = (
+                f"{v} changed for {_people(len(changed[v]))} since TagSync {run!r} wrote it on "
+                f"{_when(at)}"
+            )
+        elif missing[v]:
+            proof.why_not[v] = f"no TagSync in this journal wrote {v} for {_people(missing[v])}"
+        else:
+            proof.proven.add(v)
+            proof.syncs[v] = (tuple(sorted(used[v])), max(used[v].values(), default=""))
+    return proof
+
+
+def _languages(message: Any) -> set[str]:
+    return {lg for f in _LANG_FIELDS for lg, t in (getattr(message, f, None) or {}).items() if t}
+
+
+def choose_mode(
+    requested: str,
+    message: Any,
+    cohort: Any,
+    *,
+    journal: Any,
+    app_id: str,
+    tag_map: Mapping[str, str] | None = None,
+) -> ModeChoice:
+    """Decide the mode for ``requested`` ("auto" | "server" | "client") and say why."""
+    if requested == "client":
+        return ModeChoice("client", f"chosen explicitly; {PRE_RENDERED}")
+    variables = sorted(message.variables)
+    reads_all = bool(getattr(message, "_reads_all_tags", lambda: False)())
+    shown = ", ".join(variables) or "all tags"
+    several = len(_languages(message)) > 1
+    proof = prove_synced_tags(journal, app_id, cohort, variables, tag_map=tag_map)
+    unproven = [v for v in variables if v not in proof.proven]
+    if reads_all:
+        why = "a template reads all of user.tags, which no TagSync can vouch for"
+    elif unproven:
+        why = proof.why_text(unproven)
+    elif several:
+        why = (
+            "the message is in several languages: OneSignal picks each text by the device's "
+            "language, the preview by the 'language' trait"
+        )
+    else:
+        why = ""
+    if requested == "server":
+        if not variables and not reads_all:
+            return ModeChoice("server", "chosen explicitly; no template reads a tag")
+        if not why:
+            return ModeChoice(
+                "server",
+                f"chosen explicitly; OneSignal fills {shown} from {proof.source_text(variables)}",
+            )
+        return ModeChoice(
+            "server",
+            f"chosen explicitly; OneSignal fills {shown} from the tags it stores",
+            warning=(
+                f"personalization='server', but the journal cannot prove OneSignal holds the "
+                f"current values of {shown} for everyone: {why}. People whose tags are missing "
+                "or stale get a different text than the preview. Run a TagSync of those tags "
+                "for this cohort first, or use personalization='auto' (it pre-renders unless "
+                "the journal proves the tags)."
+            ),
+        )
+    synced = set() if why else set(proof.proven)
+    p = message.personalization(cohort, tag_map=tag_map, synced_tags=synced)
+    if p.mode == "none":
+        return ModeChoice("none", p.reason)
+    if p.mode == "server":
+        return ModeChoice(
+            "server",
+            f"one templated notification per batch; OneSignal fills {shown} from "
+            f"{proof.source_text(variables)}, which equal everyone's current traits",
+        )
+    texts = p.distinct_texts
+    count = f" ({texts:,} distinct text{'s' if texts != 1 else ''})" if texts is not None else ""
+    return ModeChoice(
+        "client", f"{PRE_RENDERED}{count}. Not one templated notification, because {why}"
+    )

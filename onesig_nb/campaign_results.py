@@ -1,0 +1,159 @@
+"""What a campaign achieved, read back from the journal: results, statuses, delivery reports.
+
+Nothing here sends a push: results and statuses come from the journal alone, and the delivery
+report only reads OneSignal's statistics of notifications already created.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
+from .campaign_views import CampaignReport, CampaignResult
+from .errors import JournalError
+from .journal import Journal, open_journal
+
+__all__ = ["PENDING", "build_result", "campaign_status", "campaigns", "fetch_report"]
+
+#: The error text of a recipient whose batch has no recorded answer yet.
+PENDING = "not sent yet, or its answer was not recorded: send() again resumes it"
+
+
+def campaign_status(journal: Journal, name: str) -> str:
+    """new | tested | sending | interrupted | partial | sent, from the journal."""
+    run = journal.run(name)
+    if run is None:
+        return "new"
+    batches = journal.batches(name, kind="send")
+    if not batches:
+        return "tested"
+    if all(b.state == "done" for b in batches):
+        return "sent"
+    if run["status"] == "interrupted" and any(b.state == "intent" for b in batches):
+        return "interrupted"
+    return "partial" if any(b.state == "failed" for b in batches) else "sending"
+
+
+def update_status(journal: Journal, name: str, *, interrupted: bool = False) -> None:
+    """Write the run's status after a send (sent / interrupted / partial)."""
+    batches = journal.batches(name, kind="send")
+    if batches and all(b.state == "done" for b in batches):
+        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        journal.update_run(name, status="sent", finished_at=now)
+    elif interrupted and any(b.state == "intent" for b in batches):
+        journal.update_run(name, status="interrupted")
+    elif any(b.state == "failed" for b in batches):
+        journal.update_run(name, status="partial")
+
+
+def build_result(
+    journal: Journal,
+    name: str,
+    *,
+    requests: int,
+    started: float,
+    already_sent: bool = False,
+    note: str = "",
+) -> CampaignResult:
+    """One row per recipient so far (unanswered batches listed as 'pending'), plus a note."""
+    import pandas as pd
+
+    rows = journal.recipients(name)
+    known = {r["external_id"] for r in rows}
+    for b in journal.batches(name, kind="send", states=("intent",)):
+        for eid in b.external_ids:
+            if eid not in known:  # unanswered (interrupted) batches: listed, not hidden
+                known.add(eid)
+                rows.append(
+                    {"external_id": eid, "status": "pending", "notification_id": None,
+                     "error": PENDING, "batch": b.seq}
+                )  # fmt: skip
+    frame = pd.DataFrame(
+        rows, columns=["external_id", "status", "notification_id", "error", "batch"]
+    ).drop(columns="batch")
+    counts = frame["status"].value_counts() if len(frame) else {}
+    failed, pending = int(counts.get("failed", 0)), int(counts.get("pending", 0))
+    if (failed or pending) and not note:
+        parts = []
+        if failed:
+            parts.append(f"{failed:,} recipients failed (see the error column)")
+        if pending:
+            parts.append(f"{pending:,} are pending (the send was interrupted)")
+        note = (
+            f"{' and '.join(parts)}. Call send() again to finish their batches with the "
+            "same keys: nobody gets the push twice."
+        )
+    nids = tuple(sorted({n for n in frame["notification_id"].dropna() if n}))
+    return CampaignResult(
+        name=name, frame=frame, requests=requests, already_sent=already_sent,
+        note=note, seconds=time.monotonic() - started, notification_ids=nids,
+    )  # fmt: skip
+
+
+def fetch_report(
+    journal: Journal,
+    name: str,
+    client: Any,
+    *,
+    poll_interval: float = 2.0,
+    timeout: float = 120.0,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> CampaignReport:
+    """Fetch OneSignal's delivery stats per notification, polling until complete."""
+    import pandas as pd
+
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    batches = [b for b in journal.batches(name, kind="send") if b.notification_id]
+    nids = sorted({b.notification_id for b in batches})
+    stats: dict[str, Any] = {}
+    deadline = clock() + timeout
+    while True:
+        for nid in nids:
+            if nid not in stats or not stats[nid].complete:
+                stats[nid] = client.view_notification(nid)
+        if all(s.complete for s in stats.values()) or clock() >= deadline:
+            break
+        sleep(poll_interval)
+    cols = ["notification_id", "successful", "failed", "errored", "converted", "remaining"]
+    frame = pd.DataFrame(
+        [
+            [n, s.successful, s.failed, s.errored, s.converted, s.remaining]
+            for n, s in stats.items()
+        ],
+        columns=cols,
+    )
+    per: dict[str, dict[str, int]] = {}
+    for s in stats.values():
+        for platform, counts in (s.platform_delivery_stats or {}).items():
+            acc = per.setdefault(platform, {})
+            for k, v in counts.items():
+                if isinstance(v, (int, float)):
+                    acc[k] = acc.get(k, 0) + int(v)
+    platforms = pd.DataFrame.from_dict(per, orient="index").fillna(0).astype(int)
+    platforms.index.name = "platform"
+    targeted = sum(1 for r in journal.recipients(name) if r["status"] == "sent")
+    return CampaignReport(
+        name=name, frame=frame, platforms=platforms, targeted=targeted,
+        complete=all(s.complete for s in stats.values()),
+    )  # fmt: skip
+
+
+def campaigns(journal: Journal | str | os.PathLike = "campaigns.sqlite"):
+    """Past campaigns and tag syncs of a journal as a DataFrame, newest first."""
+    import pandas as pd
+
+    path = journal.path if isinstance(journal, Journal) else journal
+    if not isinstance(journal, Journal) and not os.path.exists(path):
+        raise JournalError(f"No campaign journal at {str(path)!r}; check the path.")
+    j = open_journal(journal)
+    cols = [
+        "name", "kind", "status", "recipients", "sent", "failed", "batches", "tests", "rounds",
+        "app_id", "created_at", "updated_at", "finished_at",
+    ]  # fmt: skip
+    return pd.DataFrame(j.runs(), columns=cols)
