@@ -126,9 +126,9 @@ def load_credentials(
     """Read credentials from ``env`` (default: ``os.environ``) and a ``.env`` file
     (``dotenv``, else ``$ONESIG_NB_DOTENV``, else ``./.env``).
 
-    The environment wins over the file. Returns None when no key is set anywhere (the caller
-    then uses the sandbox); raises :class:`ConfigError` when a key is set without an app id,
-    or the app id is not a UUID.
+    The environment wins over the file. Returns None when neither a key nor an app id is set
+    (the caller then uses the sandbox); raises :class:`ConfigError` when only one of the two is
+    set, or the app id is not a UUID.
     """
     environ = os.environ if env is None else env
     if dotenv is None:
@@ -138,6 +138,12 @@ def load_credentials(
     key = values.get(ENV_KEY, "").strip()
     app_id = values.get(ENV_APP_ID, "").strip()
     if not key:
+        if app_id:
+            raise ConfigError(
+                f"{ENV_APP_ID} is set but {ENV_KEY} is not, so nothing could reach real phones. "
+                f"Add {ENV_KEY} to the environment or .env to go live, or unset {ENV_APP_ID} to "
+                "rehearse against the local sandbox."
+            )
         return None
     if not app_id:
         raise ConfigError(

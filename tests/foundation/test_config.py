@@ -35,6 +35,7 @@ def test_dotenv_location_can_come_from_the_environment(tmp_path):
     "env, fix",
     [
         ({"ONESIGNAL_REST_API_KEY": KEY}, "ONESIGNAL_APP_ID"),
+        ({"ONESIGNAL_APP_ID": APP}, "unset ONESIGNAL_APP_ID to rehearse"),
         ({"ONESIGNAL_REST_API_KEY": KEY, "ONESIGNAL_APP_ID": "my-app"}, "Keys & IDs"),
         ({"ONESIGNAL_REST_API_KEY": KEY, "ONESIGNAL_APP_ID": APP, "ONESIGNAL_API": "v2"}, "legacy"),
     ],
