@@ -25,7 +25,7 @@ import orjson
 import pandas as pd
 
 from onesig_nb.errors import ValidationError
-from onesig_nb.segment.report import LoadReport
+from onesig_nb.segment.report import LoadReport, count_label, id_phrase
 from onesig_nb.segment.sources import list_source_audiences, load_source
 from onesig_nb.tags import external_id_strings
 
@@ -159,14 +159,16 @@ class Cohort:
 
     def _repr_html_(self) -> str:
         esc = html.escape
+        traits = f"{len(self.traits)} trait{'' if len(self.traits) == 1 else 's'}"
         head = (
             f"<b>Cohort</b> <code>{esc(str(self.audience))}</code>: "
-            f"<b>{len(self):,}</b> people &middot; id <code>{esc(self.id_type)}</code> "
-            f"&middot; {len(self.traits)} traits &middot; fingerprint "
-            f"<code>{self.fingerprint[:12]}</code>"
+            f"<b>{len(self):,}</b> people &middot; "
+            f"{esc(id_phrase(self.id_type, self.report.kind))} &middot; {traits}"
         )
+        # The fingerprint is for code (journals, change checks), so only a hover shows it.
+        title = f"fingerprint {self.fingerprint[:12]} (cohort.fingerprint)"
         sample = self.df.head(SAMPLE_ROWS).to_html(index=False, max_cols=12, na_rep="")
-        parts = [f"<div class='onesig-cohort'><div>{head}</div>", sample]
+        parts = [f"<div class='onesig-cohort'><div title='{title}'>{head}</div>", sample]
         if self.traits:
             summary = self.trait_summary().to_html(index=False)
             parts.append(f"<details><summary>trait summary</summary>{summary}</details>")
@@ -218,6 +220,10 @@ def load_cohort(
     return Cohort(frame, audience=loaded.audience, report=report, id_type=id_type)
 
 
+#: list_audiences columns that are already plain words.
+_PLAIN_COLUMNS = ("audience", "members", "file")
+
+
 def list_audiences(
     source: Any,
     *,
@@ -225,6 +231,22 @@ def list_audiences(
     as_of: Any = None,
     kind: str | None = None,
     schema: str | None = None,
+    raw_columns: bool = False,
 ) -> pd.DataFrame:
-    """The audiences present in ``source``, one row each: ``audience``, ``members``, counts."""
-    return list_source_audiences(source, id_type=id_type, as_of=as_of, kind=kind, schema=schema)
+    """The audiences present in ``source``, one row each: ``audience``, ``members``, counts.
+
+    The count columns are labelled in plain words for ``id_type`` (as in the load report),
+    e.g. "left the audience (latest event = false)". ``raw_columns=True`` keeps the
+    machine-readable names instead (``latest_false``, ``no_id_people``, ... : the keys of
+    ``cohort.report.to_dict()["counts"]``), which is what code should index.
+    """
+    table = list_source_audiences(source, id_type=id_type, as_of=as_of, kind=kind, schema=schema)
+    if raw_columns:
+        return table
+    hidden = ["after_as_of"] if as_of is None else []  # always 0 without as_of
+    if id_type == "auto":  # no other id to fall back on: always 0
+        hidden += ["no_id_people", "no_id_members"]
+    table = table.drop(columns=[c for c in hidden if c in table.columns])
+    return table.rename(
+        columns={c: count_label(c, id_type) for c in table.columns if c not in _PLAIN_COLUMNS}
+    )

@@ -57,12 +57,24 @@ class SourceError(OneSigNbError, ValueError):
 class AudienceNotFound(SourceError, KeyError):
     """The requested audience is not present in the source."""
 
-    def __init__(self, audience: str, available: list[str] | tuple[str, ...] = ()):
+    def __init__(
+        self,
+        audience: str,
+        available: list[str] | tuple[str, ...] = (),
+        *,
+        suggestion: str | None = None,
+    ):
         self.audience = audience
         self.available = list(available)
+        self.suggestion = suggestion
         shown = ", ".join(repr(a) for a in self.available[:20]) or "none"
+        hint = (
+            f"Did you mean {suggestion!r}? Audience names are case-sensitive. "
+            if suggestion
+            else ""
+        )
         super().__init__(
-            f"No audience {audience!r} in this source. Audiences present: {shown}. "
+            f"No audience {audience!r} in this source. {hint}Audiences present: {shown}. "
             "Pass one of these as audience=..., or call onesig_nb.list_audiences(source)."
         )
 

@@ -6,6 +6,7 @@ Kinds: ``archive`` (folder/glob/file of Segment NDJSON or /v1/batch bodies), ``e
 
 from __future__ import annotations
 
+import difflib
 import glob as globlib
 import logging
 from collections.abc import Sequence
@@ -24,7 +25,14 @@ from onesig_nb.segment.report import LoadReport
 from onesig_nb.segment.traits import json_traits_frame
 from onesig_nb.segment.warehouse import Warehouse
 
-__all__ = ["KINDS", "Loaded", "detect_kind", "list_source_audiences", "load_source"]
+__all__ = [
+    "KINDS",
+    "Loaded",
+    "detect_kind",
+    "list_source_audiences",
+    "load_source",
+    "suggest_audience",
+]
 
 log = logging.getLogger("onesig_nb.segment")
 
@@ -128,6 +136,27 @@ def _as_of_text(as_of: Any) -> str | None:
     return ts.isoformat()
 
 
+#: How similar a wrong audience name must be to an existing one to be suggested (difflib ratio).
+SUGGEST_CUTOFF = 0.6
+
+
+def suggest_audience(name: Any, keys: Sequence[str]) -> str | None:
+    """The existing audience ``name`` probably meant, or None.
+
+    Same letters in another case (or with ``-``/spaces for ``_``) first, else the closest
+    spelling by :func:`difflib.get_close_matches`.
+    """
+    text = str(name).strip()
+    by_lower: dict[str, str] = {}
+    for key in sorted(keys):
+        by_lower.setdefault(key.lower(), key)
+    folded = text.lower().replace("-", "_").replace(" ", "_")
+    if folded in by_lower:
+        return by_lower[folded]
+    close = difflib.get_close_matches(folded, list(by_lower), n=1, cutoff=SUGGEST_CUTOFF)
+    return by_lower[close[0]] if close else None
+
+
 def _choose(audience: str | None, keys: Sequence[str]) -> str:
     if audience is None:
         if len(keys) == 1:
@@ -139,7 +168,7 @@ def _choose(audience: str | None, keys: Sequence[str]) -> str:
             "pass audience=... to choose one."
         )
     if audience not in keys:
-        raise AudienceNotFound(audience, sorted(keys))
+        raise AudienceNotFound(audience, sorted(keys), suggestion=suggest_audience(audience, keys))
     return audience
 
 
