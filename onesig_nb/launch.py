@@ -149,15 +149,15 @@ def start_sandbox(workspace: Path, *, port: int = 0):
 
     The sandbox keeps its app id, key and data in ``<workspace>/sandbox.sqlite``, so it is the
     same app after a restart (and campaign journals named after the app id still apply).
+    Seeding (:func:`onesig_nb.onesignal.connect.seed_sandbox`) also registers the QA phone
+    ``"qa-you"``, once, for ``campaign.send_test(["qa-you"])``.
     """
-    from .samples import load_roster
+    from .onesignal.connect import seed_sandbox
     from .sandbox import Sandbox
 
     sb = Sandbox(db=workspace / SANDBOX_DB, port=port)
     try:
-        if len(sb.users()) == 0:
-            added = sb.add_users(load_roster(workspace))
-            log.info("sandbox seeded with %s users from the roster", added)
+        seed_sandbox(sb, workspace)
     except BaseException:
         sb.stop()
         raise

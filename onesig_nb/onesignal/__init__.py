@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "PLATFORMS",
+    "SANDBOX_TEST_USER",
     "NotificationRequest",
     "NotificationResponse",
     "NotificationStats",
@@ -25,11 +26,18 @@ __all__ = [
     "TagEdit",
     "TagEditResult",
     "connect",
+    "seed_sandbox",
 ]
+
+#: External id of the pretend QA phone (iOS, subscribed) every seeded sandbox has, so
+#: ``campaign.send_test([SANDBOX_TEST_USER])`` works out of the box in a rehearsal.
+#: It is not in the sample roster, so it never shows up in a cohort.
+SANDBOX_TEST_USER = "qa-you"
 
 _LAZY = {
     "OneSignal": ".client",
     "connect": ".connect",
+    "seed_sandbox": ".connect",
     "PushResult": ".push",
     "RetryPolicy": ".retry",
     "PLATFORMS": ".models",
@@ -56,7 +64,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import OneSignal
-    from .connect import connect
+    from .connect import connect, seed_sandbox
     from .models import (
         PLATFORMS,
         NotificationRequest,

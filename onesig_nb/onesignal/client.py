@@ -17,6 +17,7 @@ import logging
 import math
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -130,6 +131,7 @@ class OneSignal:
         self._own_session = session is None
         self._session = session if session is not None else self._new_session()
         self._engine: Engine | None = None
+        self._engine_finalizer: weakref.finalize | None = None
         self._owned_sandbox = None
         #: the local sandbox this client talks to (set by :func:`connect`), or None
         self.sandbox: Any = None
@@ -167,9 +169,10 @@ class OneSignal:
 
     def close(self) -> None:
         """Close the HTTP session and the bulk engine (and a sandbox :func:`connect` started)."""
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        if self._engine_finalizer is not None:
+            self._engine_finalizer()  # closes the engine, once
+            self._engine_finalizer = None
+        self._engine = None
         if self._own_session:
             self._session.close()
         if self._owned_sandbox is not None:
@@ -181,6 +184,24 @@ class OneSignal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- what this client is connected to -------------------------------------------------------
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True when this client talks to a local sandbox, so nothing reaches real phones."""
+        return self.sandbox is not None or _is_loopback(self.base_url)
+
+    def check(self) -> dict[str, Any]:
+        """Prove that the API key and app id work, with one cheap request that sends nothing.
+
+        Prints nothing; returns ``{"ok": True, "app_id", "api", "base_url", "sandbox", "key"}``
+        (``key`` is masked, ``'…cdef'``). Raises :class:`AuthError` when the key or the app id
+        is refused, :class:`TransportError` when nothing answers (see :mod:`.check`).
+        """
+        from .check import check_credentials
+
+        return check_credentials(self)
 
     @property
     def engine(self) -> Engine:
@@ -197,7 +218,12 @@ class OneSignal:
                 policy=self.retry,
                 sleep=self._sleep_fn,
                 secrets=(self._secret.value,),
+                app_id=self.app_id,
             )
+            # A script that never calls close() still closes the aiohttp session: when the
+            # client is garbage-collected or, at the latest, at interpreter exit. Without this,
+            # aiohttp prints "Unclosed client session / Unclosed connector" as Python exits.
+            self._engine_finalizer = weakref.finalize(self, self._engine.close)
         return self._engine
 
     # -- one request ----------------------------------------------------------------------------
@@ -270,6 +296,7 @@ class OneSignal:
                         path=path,
                         retry_after=retry_after,
                         attempts=attempt,
+                        app_id=self.app_id,
                     )
                 )
             self._sleep(delay)
@@ -402,7 +429,9 @@ class OneSignal:
             body = orjson.dumps(self.dialect.tags_body(chunk))
             status, data, _ = self._call(method, path, body, group=USERS, user=edit.external_id)
             if not self.dialect.tag_edit_ok(status, data):
-                raise self._scrub(error_for(status, data, method=method, path=path))
+                raise self._scrub(
+                    error_for(status, data, method=method, path=path, app_id=self.app_id)
+                )
         return TagEditResult(edit=edit, ok=True, status=status)
 
     def iter_tag_edits(self, edits: Iterable[TagEdit]) -> Iterator[TagEditResult]:
@@ -429,7 +458,9 @@ class OneSignal:
                         method, path, body, group=USERS, user=edit.external_id
                     )
                     if not dialect.tag_edit_ok(status, data):
-                        raise self._scrub(error_for(status, data, method=method, path=path))
+                        raise self._scrub(
+                            error_for(status, data, method=method, path=path, app_id=app_id)
+                        )
             except AuthError:
                 raise
             except OneSigNbError as exc:

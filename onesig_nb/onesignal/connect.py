@@ -2,8 +2,9 @@
 
 Credentials come from ``ONESIGNAL_APP_ID`` / ``ONESIGNAL_REST_API_KEY`` / ``ONESIGNAL_API_BASE`` /
 ``ONESIGNAL_API`` in the environment or a ``.env`` file (:func:`onesig_nb.config.load_credentials`).
-With no key, a :class:`~onesig_nb.sandbox.Sandbox` is started (seeded from the sample workspace
-when one is configured) and the client points at it; one line says so. When the configured base
+With no key, a :class:`~onesig_nb.sandbox.Sandbox` is started (seeded by :func:`seed_sandbox`:
+the sample workspace's roster when one is configured, plus the QA phone ``"qa-you"``) and the
+client points at it; one line says so. When the configured base
 URL is a sandbox already running on this machine, ``client.sandbox`` is a handle to it.
 """
 
@@ -17,14 +18,23 @@ from typing import Any
 import requests
 
 from ..config import ENV_KEY, ENV_WORKSPACE, load_credentials
+from . import SANDBOX_TEST_USER
 from .client import OneSignal, _is_loopback
 
-__all__ = ["connect"]
+__all__ = ["SANDBOX_TEST_USER", "connect", "seed_sandbox"]
 
 log = logging.getLogger("onesig_nb.onesignal")
 
 #: Admin route every sandbox answers (with its key); used to recognise one at a base URL.
 SANDBOX_INFO_ROUTE = "/_sandbox/info"
+
+#: The pretend QA phone :func:`seed_sandbox` registers (one iOS push subscription, no tags).
+SANDBOX_TEST_DEVICE = {
+    "external_id": SANDBOX_TEST_USER,
+    "platform": "ios",
+    "subscribed": True,
+    "tags": {},
+}
 
 
 def connect(
@@ -56,23 +66,46 @@ def connect(
     return client
 
 
+def seed_sandbox(sandbox: Any, workspace: str | os.PathLike | None = None) -> dict[str, int]:
+    """Make a sandbox ready for rehearsals; safe to call again (it adds nothing twice).
+
+    Adds the workspace's OneSignal roster when the sandbox has no users yet (besides the QA
+    phone) and ``workspace`` is an existing folder, and the QA phone
+    :data:`SANDBOX_TEST_USER` (iOS, subscribed) when it is missing, so
+    ``campaign.send_test([SANDBOX_TEST_USER])`` works. Returns the records added:
+    ``{"roster": n, "test_user": 0 or 1}``. Used by :func:`connect` and ``onesig-nb lab``.
+    """
+    ids = set(sandbox.users()["external_id"])
+    added = {"roster": 0, "test_user": 0}
+    if workspace is not None and Path(workspace).is_dir() and not ids - {SANDBOX_TEST_USER}:
+        from ..samples import load_roster
+
+        added["roster"] = sandbox.add_users(load_roster(workspace))
+        log.info("sandbox seeded with %s users from %s", added["roster"], workspace)
+    if SANDBOX_TEST_USER not in ids:
+        added["test_user"] = sandbox.add_users([SANDBOX_TEST_DEVICE])
+    return added
+
+
 def _sandbox_client(*, api: str, workspace: Any, options: dict[str, Any]) -> OneSignal:
     from ..sandbox import Sandbox
 
     sandbox = Sandbox()
-    seeded = ""
-    ws = workspace or os.environ.get(ENV_WORKSPACE)
-    if ws and Path(ws).is_dir():
-        from ..samples import load_roster
-
-        count = sandbox.add_users(load_roster(ws))
-        seeded = f", seeded with {count:,} users from {ws}"
-    client = OneSignal(sandbox.app_id, sandbox.api_key, base_url=sandbox.url, api=api, **options)
+    try:
+        ws = workspace or os.environ.get(ENV_WORKSPACE)
+        added = seed_sandbox(sandbox, ws)
+        client = OneSignal(
+            sandbox.app_id, sandbox.api_key, base_url=sandbox.url, api=api, **options
+        )
+    except BaseException:
+        sandbox.stop()
+        raise
     client.sandbox = sandbox
     client._owned_sandbox = sandbox
+    seeded = f", seeded with {added['roster']:,} users from {ws}" if added["roster"] else ""
     line = (
-        f"No {ENV_KEY} set: using a local OneSignal sandbox at {sandbox.url}{seeded}. "
-        "Nothing reaches real users."
+        f"No {ENV_KEY} set: using a local OneSignal sandbox at {sandbox.url}{seeded} and a "
+        f"test phone {SANDBOX_TEST_USER!r} for send_test(). Nothing reaches real users."
     )
     log.info(line)
     print(line)  # the one line a notebook user sees; connect() is a notebook entry point

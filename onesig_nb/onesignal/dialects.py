@@ -21,6 +21,7 @@ not JSON at all (reference onesignal-api.md §2.2, §4.1, §9).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,7 @@ __all__ = [
     "dialect_for",
     "error_for",
     "flatten_errors",
+    "is_app_not_found",
     "invalid_ids",
     "platform_flags",
 ]
@@ -73,6 +75,25 @@ _AUTH_TEXTS = (
     "access denied",
     "requires 'authorization'",
 )
+
+#: Error texts that mean "this app id is unknown" (sandbox and OneSignal wordings, any status).
+_APP_NOT_FOUND_TEXTS = (
+    "app_id not found",
+    "app not found",
+    "app-not-found",
+    "invalid app_id",
+    "invalid app id",
+    "app_id is invalid",
+    "couldn't find app",
+    "could not find app",
+)
+
+#: Hints in OneSignal's own error texts that mislead here (our client always sends the header).
+_MISLEADING_HINTS = re.compile(
+    r"\s*You may be missing a Content-Type: application/json header\.?", re.IGNORECASE
+)
+
+_APP_IN_PATH = re.compile(r"(?:[?&]app_id=|/apps/)([^/?&#]+)")
 
 _NOT_JSON = object()
 
@@ -182,17 +203,31 @@ def error_for(
     path: str,
     retry_after: float | None = None,
     attempts: int = 1,
+    app_id: str | None = None,
 ) -> APIError:
-    """The typed error for an HTTP error answer, with a message that says how to fix it."""
+    """The typed error for an HTTP error answer, with a message that says how to fix it.
+
+    Our advice comes first; OneSignal's own text follows as ``OneSignal said: ...`` (still in
+    full in ``.errors`` and ``.body``). ``app_id`` names the app in an "unknown app" message
+    (default: the one in ``path``, when there is one).
+    """
     errors = flatten_errors(body.get("errors") if isinstance(body, Mapping) else body)
     said = "; ".join(errors) if errors else "no error text"
     where = f"{method} {path}"
     lowered = said.lower()
     if status in (401, 403) or (status == 400 and any(t in lowered for t in _AUTH_TEXTS)):
         return AuthError(
-            f"OneSignal refused the credentials (HTTP {status} on {where}: {said}). Check "
-            f"{ENV_KEY} and {ENV_APP_ID} in the environment or .env: the key must belong to "
-            "this app, and the legacy API (api='legacy') needs the app's REST API key.",
+            f"OneSignal refused the credentials (HTTP {status} on {where}). Check "
+            f"{ENV_KEY} and {ENV_APP_ID} in the environment or .env (OneSignal dashboard: "
+            "Settings > Keys & IDs): the key must belong to this app, and the legacy API "
+            f"(api='legacy') needs the app's REST API key. OneSignal said: {said}",
+            status=status,
+            errors=errors,
+            body=body,
+        )
+    if is_app_not_found(status, said):
+        return APIError(
+            app_not_found_text(app_id or _app_in_path(path), status=status, where=where, said=said),
             status=status,
             errors=errors,
             body=body,
@@ -222,6 +257,34 @@ def error_for(
         errors=errors,
         body=body,
     )
+
+
+def is_app_not_found(status: int | None, said: str) -> bool:
+    """True when an error answer says OneSignal does not know the app id."""
+    lowered = said.lower()
+    return (
+        status is not None
+        and 400 <= status < 500
+        and status != 429
+        and any(t in lowered for t in _APP_NOT_FOUND_TEXTS)
+    )
+
+
+def app_not_found_text(app_id: str | None, *, status: int | None, where: str, said: str) -> str:
+    """The message for "OneSignal does not know this app id" (without OneSignal's wrong hint)."""
+    which = f"app id {app_id!r}" if app_id else "the app id it was given"
+    said = _MISLEADING_HINTS.sub("", said).strip() or "app_id not found"
+    return (
+        f"OneSignal does not know {which} (HTTP {status} on {where}). Check {ENV_APP_ID} "
+        "(OneSignal dashboard: Settings > Keys & IDs) and that the API key belongs to that "
+        "app. Retrying will not help until that is fixed. "
+        f"OneSignal said: {said}"
+    )
+
+
+def _app_in_path(path: str) -> str | None:
+    match = _APP_IN_PATH.search(path)
+    return match.group(1) if match else None
 
 
 class Dialect:

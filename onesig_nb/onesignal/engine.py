@@ -94,6 +94,7 @@ class Engine:
     :param policy: the client's retry policy
     :param sleep: a synchronous sleep to use instead of ``asyncio.sleep`` (tests inject a fake)
     :param secrets: strings never to show in an error text (the API key)
+    :param app_id: the app the requests are for (named in an "unknown app id" error)
     """
 
     def __init__(
@@ -107,7 +108,9 @@ class Engine:
         policy: RetryPolicy,
         sleep: Callable[[float], None] | None = None,
         secrets: tuple[str, ...] = (),
+        app_id: str | None = None,
     ):
+        self.app_id = app_id
         self.base_url = base_url.rstrip("/")
         self._headers = Headers(headers)
         self._secrets = tuple(Secret(s) for s in secrets if s)
@@ -175,6 +178,12 @@ class Engine:
         for run in runs:
             run.results.put([_Abort(_closed_error())])
         if loop is None:
+            return
+        if thread is threading.current_thread():
+            # Called on the loop itself (a finalizer run by the garbage collector there): it
+            # cannot wait for itself, so it schedules the shutdown and lets the loop end.
+            task = loop.create_task(self._shutdown(runs, session))
+            task.add_done_callback(lambda _t: loop.stop())
             return
         try:
             asyncio.run_coroutine_threadsafe(self._shutdown(runs, session), loop).result(5)
@@ -267,6 +276,7 @@ class Engine:
                         path=path,
                         retry_after=retry_after,
                         attempts=attempt,
+                        app_id=self.app_id,
                     ),
                     *(s.value for s in self._secrets),
                 )

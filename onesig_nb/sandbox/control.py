@@ -74,6 +74,14 @@ class Sandbox:
     ``Sandbox(db=None)`` starts one on 127.0.0.1 (``port=0`` picks a free port), persisted in
     ``db`` (a SQLite file; None = a temporary one removed at :meth:`stop`). Reusing a ``db``
     file keeps users, notifications, the request log, the app id and the key.
+
+    Use it as a context manager, which stops it at the end of the block::
+
+        with osn.Sandbox() as sb:
+            client = osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url)
+
+    or call :meth:`stop` (alias :meth:`close`) yourself. An attached handle
+    (:meth:`attach`) never stops a sandbox it did not start.
     """
 
     def __init__(
@@ -185,6 +193,10 @@ class Sandbox:
             _terminate(proc)
         if getattr(self, "_finalizer", None) is not None:
             self._finalizer()
+
+    def close(self) -> None:
+        """Same as :meth:`stop` (so ``contextlib.closing`` and habit both work)."""
+        self.stop()
 
     def kill(self) -> None:
         """Kill the server process at once (SIGKILL), as a crash would; keeps a db file."""

@@ -104,3 +104,14 @@ def test_a_supplied_key_is_stored_only_as_a_hash(tmp_path):
         raise AssertionError("a hashed-key store must not start without its key")
     with osn.Sandbox(db=db, api_key=key) as again:
         assert again.user_tags("x") == {}
+
+
+def test_sandbox_close_is_stop_and_the_context_manager_stops_it():
+    with osn.Sandbox() as sb:
+        assert sb.running and sb.info()["app_id"] == sb.app_id
+    assert not sb.running
+    other = osn.Sandbox()
+    assert other.running
+    other.close()
+    assert not other.running
+    other.close()  # closing twice is harmless
