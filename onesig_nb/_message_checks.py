@@ -1,7 +1,8 @@
 """Argument checks for :class:`onesig_nb.message.Message`: each returns the cleaned value or raises.
 
 Every failure is a :class:`~onesig_nb.errors.ValidationError` whose text says what is wrong and
-how to fix it. Limits (data size, button count) come from :mod:`onesig_nb.onesignal.limits`.
+how to fix it. Also the wording helpers that messages and lint share: counts with the right
+plural, language names for ISO 639-1 codes, and Liquid parser errors in plain words. Limits (data size, button count) come from :mod:`onesig_nb.onesignal.limits`.
 """
 
 from __future__ import annotations
@@ -149,3 +150,144 @@ def _check_send_after(value: Any) -> str | None:
         f"send_after {value!r} is not a date and time OneSignal can read; use ISO 8601 with a "
         "zone, e.g. '2025-09-24T14:00:00-07:00' or '2025-09-24 14:00:00 GMT-0700'."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# wording: counts, language names and Liquid parser errors in plain words
+
+#: English names of common ISO 639-1 codes (OneSignal's language keys), for sentences people read.
+LANGUAGE_NAMES = {
+    "ar": "Arabic",
+    "bg": "Bulgarian",
+    "ca": "Catalan",
+    "cs": "Czech",
+    "da": "Danish",
+    "de": "German",
+    "el": "Greek",
+    "en": "English",
+    "es": "Spanish",
+    "et": "Estonian",
+    "fa": "Persian",
+    "fi": "Finnish",
+    "fr": "French",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "hr": "Croatian",
+    "hu": "Hungarian",
+    "id": "Indonesian",
+    "it": "Italian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "lt": "Lithuanian",
+    "lv": "Latvian",
+    "ms": "Malay",
+    "nb": "Norwegian",
+    "nl": "Dutch",
+    "no": "Norwegian",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ro": "Romanian",
+    "ru": "Russian",
+    "sk": "Slovak",
+    "sr": "Serbian",
+    "sv": "Swedish",
+    "th": "Thai",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "vi": "Vietnamese",
+    "zh": "Chinese",
+    "zh-Hans": "Chinese (Simplified)",
+    "zh-Hant": "Chinese (Traditional)",
+}
+
+
+def language_name(code: Any) -> str:
+    """'German' for 'de' (also 'de-AT'); the code itself when the table does not know it."""
+    code = str(code)
+    return LANGUAGE_NAMES.get(code) or LANGUAGE_NAMES.get(code.split("-")[0].lower()) or code
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 user', '2 users', '1,000 people' (with ``many``)."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+_BLOCK_TAGS = ("if", "unless", "for", "case", "capture", "comment", "tablerow")
+_TAG_RE = re.compile(r"\{%-?\s*(\w+)")
+_COMMON_TAGS = "if, elsif, else, unless, case, when, for, assign, capture"
+
+
+def _line_col(source: str, index: int) -> tuple[int, int]:
+    before = source[: max(0, min(index, len(source)))]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
+def _unclosed(source: str, name: str) -> int | None:
+    """Index of the ``{% name %}`` block that has no ``{% endname %}``, if one can be found."""
+    stack: list[int] = []
+    for m in _TAG_RE.finditer(source):
+        if m.group(1) == name:
+            stack.append(m.start())
+        elif m.group(1) == "end" + name and stack:
+            stack.pop()
+    return stack[0] if stack else None
+
+
+def liquid_error_words(message: str, source: str | None, index: int | None) -> str:
+    """A Liquid parser error as a plain sentence that keeps its line and column.
+
+    ``index`` is where the parser stopped in ``source`` (None: at the end of the text).
+    """
+    src = source or ""
+    at_end = index is None or index < 0
+    pos = len(src) if at_end else index
+    line, col = _line_col(src, pos)
+    where = f"line {line}, column {col}"
+    if message.startswith("expected '}}', found end of file"):
+        return f"A `{{{{` at {where} is never closed with `}}}}`."
+    if message.startswith("missing tag name or closing delimiter"):
+        return f"A `{{%` at {where} is never closed with `%}}`."
+    m = re.match(r"expected tag end(\w+)", message) or re.match(
+        r"(\w+) tag was never closed", message
+    )
+    if m and m.group(1) in _BLOCK_TAGS:
+        name = m.group(1)
+        opened = _unclosed(src, name) if src else None
+        if opened is not None:
+            o_line, o_col = _line_col(src, opened)
+            return (
+                f"The `{{% {name} %}}` at line {o_line}, column {o_col} is never closed: add "
+                f"`{{% end{name} %}}` where its part ends."
+            )
+        return f"A `{{% {name} %}}` is never closed: add `{{% end{name} %}}` (before {where})."
+    m = re.match(r"unexpected tag '(\w+)'", message)
+    if m:
+        name = m.group(1)
+        if not at_end and src:  # point at the tag's `{%`, not at its name
+            start = src.rfind("{%", 0, pos + 1)
+            line, col = _line_col(src, start if start >= 0 else pos)
+            where = f"line {line}, column {col}"
+        if name.startswith("end") and name[3:] in _BLOCK_TAGS:
+            return (
+                f"`{{% {name} %}}` at {where} has no `{{% {name[3:]} %}}` before it; remove it "
+                "or add the opening tag."
+            )
+        import difflib
+
+        from ._liquid import environment
+
+        known = [t for t in environment().tags if t.isalpha()]
+        known += ["end" + t for t in _BLOCK_TAGS] + ["else", "elsif", "when"]
+        if name in known:
+            return (
+                f"`{{% {name} %}}` at {where} is outside the block it belongs to (if, unless, "
+                "case or for); move it inside, or remove it."
+            )
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = (
+            f" Did you mean `{{% {close[0]} %}}`?"
+            if close
+            else f" Common tags: {_COMMON_TAGS} (each block ends with end<tag>)."
+        )
+        return f"`{{% {name} %}}` at {where} is not a Liquid tag.{hint}"
+    return f"Liquid cannot read the template at {where}: {message}."

@@ -16,6 +16,7 @@ guide and Alibaba Cloud mPaaS); the payload-size warning uses :data:`PAYLOAD_WAR
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._message_checks import _json_bytes
+from ._message_checks import _json_bytes, language_name, plural
 from .errors import ValidationError
 from .message import (
     _LIQUID_RE,
@@ -32,12 +33,14 @@ from .message import (
     DEVICE_LIMITS,
     LANGUAGE_TRAIT,
     Finding,
+    Findings,
     Message,
     _analyse,
     _frame,
     _Slot,
     _Tags,
     _where,
+    describe_person,
 )
 from .onesignal import limits
 
@@ -49,13 +52,55 @@ PAYLOAD_WARN_BYTES = 3_500
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
+#: ``{first_name}``: a word in single braces, which Liquid leaves as it is (after ``{{ }}`` and
+#: ``{% %}`` are blanked out, so their own braces never match).
+_SINGLE_BRACE_RE = re.compile(r"\{\s*([A-Za-z_][\w.]*)\s*\}")
+_LIQUID_BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
 
 def lint_message(
     msg: Message, cohort: Any = None, *, tag_map: Mapping[str, str] | None = None
-) -> list[Finding]:
+) -> Findings:
     """Findings for ``msg`` (and, given a cohort, every person), errors first, then warnings."""
     findings = _lint(msg, cohort, tag_map)
-    return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.field or ""))
+    return Findings(
+        sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.field or ""))
+    )
+
+
+class _Who:
+    """How findings name the people they are about: by name in a one-person cohort (the
+    preview), as "k of n users" otherwise."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.n = len(df)
+        self.name = describe_person(df.iloc[0].to_dict())["short"] if self.n == 1 else None
+
+    def of(self, k: int) -> str:
+        """'Dmitri' or '3 of 5 users'."""
+        return self.name or f"{k:,} of {plural(self.n, 'user')}"
+
+    def have(self, k: int) -> str:
+        """'Dmitri has' or '3 of 5 users have' / '1 of 5 users has'."""
+        return f"{self.of(k)} {'has' if k == 1 else 'have'}"
+
+
+def _single_brace_findings(msg: Message) -> list[Finding]:
+    seen: dict[str, str] = {}
+    for slot in msg._slots():
+        plain = _LIQUID_BLOCK_RE.sub(lambda m: " " * len(m.group()), slot.source)
+        for m in _SINGLE_BRACE_RE.finditer(plain):
+            seen.setdefault(m.group(), (m.group(1), slot.field))
+    return [
+        Finding(
+            "warning",
+            "single-braces",
+            f"`{text}` uses single braces, so it is sent as written. Did you mean "
+            f"`{{{{ {name} }}}}`?",
+            fld,
+        )
+        for text, (name, fld) in seen.items()
+    ]
 
 
 def _url_problem(value: str) -> tuple[str, str] | None:
@@ -101,7 +146,7 @@ def _static_findings(msg: Message) -> list[Finding]:
     for slot in msg._slots():
         an = _analyse(slot.source)
         if an.error is not None:
-            out.append(Finding("error", an.error_code, f"{_where(slot)}: {an.error}.", slot.field))
+            out.append(Finding("error", an.error_code, f"{_where(slot)}: {an.error}", slot.field))
         for name in sorted(an.bare & reserved):
             out.append(
                 Finding(
@@ -136,6 +181,7 @@ def _static_findings(msg: Message) -> list[Finding]:
                     fld,
                 )
             )
+    out += _single_brace_findings(msg)
     if msg.headings and "en" not in msg.headings:
         out.append(
             Finding(
@@ -169,6 +215,7 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
     n = len(res.ids)
     if n == 0:
         return [*out, Finding("info", "empty-cohort", "The cohort has no users; nothing to check.")]
+    who = _Who(df)
     static_errors = {f.field for f in out if f.code.startswith("liquid")}
     for slot, reason, ids in res.failures:
         if slot.field in static_errors and len(ids) == n:
@@ -177,16 +224,13 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
             Finding(
                 "error",
                 "render-failed",
-                f"{_where(slot)} fails to render for {len(ids):,} of {n:,} users: {reason}.",
+                f"{_where(slot)} fails to render for {who.of(len(ids))}: {reason}",
                 slot.field,
                 len(ids),
                 tuple(ids[:5]),
             )
         )
     # variables that some users lack, and what they will see instead
-    sources = {s.field: [] for s in msg._slots()}
-    for s in msg._slots():
-        sources[s.field].append(s)
     for var in sorted(msg.variables):
         using = [s for s in msg._slots() if var in _analyse(s.source).tags]
         if not using:
@@ -200,29 +244,21 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
         slot = next((s for s in using if s.field == "contents"), using[0])
         shown = res.columns.get(_OUTPUT.get(slot.field, slot.field))
         example = shown[missing[0]] if shown is not None else None
-        who = (
-            "no user in this cohort has"
-            if bool(pd.isna(tags.column(var)).all())
-            else f"{len(missing):,} of {n:,} users have no"
-        )
-        tail = (f"; they will see {example!r}" if example is not None else "") + (
-            " (the template gives them a fallback)."
-            if guarded
-            else ". Add a fallback, e.g. "
-            f"{{{{ {var} | default: 'there' }}}}, or leave them out of the cohort."
+        # nobody has it: almost surely a typo (in a one-person preview: no trait of that name)
+        nobody = var not in tags.sources or (n > 1 and bool(pd.isna(tags.column(var)).all()))
+        text, severity = _missing_text(
+            var, who, len(missing), example, guarded, nobody, [t for t in tags.names if t != var]
         )
         out.append(
             Finding(
-                "info" if guarded else "warning",
+                severity,
                 "missing-variable",
-                f"{who} tag '{var}'{tail}",
+                text,
                 slot.field,
                 len(missing),
                 tuple(str(x) for x in res.ids[missing[:5]]),
             )
         )
-        if var in limits.RESERVED_TAG_KEYS:
-            pass  # reported statically
     for name in sorted(set(tags.names) & limits.RESERVED_TAG_KEYS):
         out.append(
             Finding(
@@ -242,7 +278,7 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
                 Finding(
                     "error",
                     "empty-render",
-                    f"The text renders empty for {len(empty):,} of {n:,} users; OneSignal would "
+                    f"The text renders empty for {who.of(len(empty))}; OneSignal would "
                     "send them a blank notification or reject it. Add a default.",
                     "contents",
                     len(empty),
@@ -257,8 +293,8 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
                 Finding(
                     "warning",
                     "empty-render",
-                    f"The title renders empty for {len(empty):,} of {n:,} users; they see the "
-                    "app name instead.",
+                    f"The title renders empty for {who.of(len(empty))}, so the device shows "
+                    "the app name instead.",
                     "headings",
                     len(empty),
                     tuple(str(x) for x in res.ids[empty[:5]]),
@@ -281,13 +317,20 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
         )
         big = np.flatnonzero(sizes > PAYLOAD_WARN_BYTES)
         if len(big):
+            whose = (
+                f"{who.name}'s notification is"
+                if who.name
+                else f"{plural(len(big), 'user')}' notifications are"
+                if len(big) > 1
+                else "1 user's notification is"
+            )
             out.append(
                 Finding(
                     "error",
                     "payload-too-large",
-                    f"{len(big):,} users' notification is over {PAYLOAD_WARN_BYTES:,} bytes of "
-                    f"text and data (largest {int(sizes.max()):,}); APNs and FCM reject pushes "
-                    "over 4 KB. Shorten the text.",
+                    f"{whose} over {PAYLOAD_WARN_BYTES:,} bytes of text and data (largest "
+                    f"{int(sizes.max()):,}); APNs and FCM reject pushes over 4 KB. Shorten the "
+                    "text.",
                     "contents",
                     len(big),
                     tuple(str(x) for x in res.ids[big[:5]]),
@@ -310,7 +353,7 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
                 Finding(
                     sev,
                     "url",
-                    f"{slot.field} {text} for {len(idx):,} of {n:,} users (e.g. {col[idx[0]]!r}).",
+                    f"{slot.field} {text} for {who.of(len(idx))} (e.g. {col[idx[0]]!r}).",
                     slot.field,
                     len(idx),
                     tuple(str(x) for x in res.ids[idx[:5]]),
@@ -321,19 +364,73 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
         wanted = res.raw_langs
         fell = np.flatnonzero(wanted != res.langs)
         if len(fell):
-            langs = sorted({str(wanted[i]) for i in fell})
             out.append(
                 Finding(
                     "info",
                     "language-fallback",
-                    f"{len(fell):,} users speak {', '.join(langs[:6])}, which the message has no "
-                    "text for; they get English.",
+                    _fallback_text(who, [str(wanted[i]) for i in fell]),
                     "contents",
                     len(fell),
                     tuple(str(x) for x in res.ids[fell[:5]]),
                 )
             )
     return out
+
+
+def _missing_text(
+    var: str,
+    who: _Who,
+    k: int,
+    example: str | None,
+    guarded: bool,
+    nobody: bool,
+    names: list[str],
+) -> tuple[str, str]:
+    """(message, severity) for a variable ``k`` people lack; ``nobody``: no one has it."""
+    sees = f" {example!r}" if example is not None else " an empty value"
+    fix = f" Add a fallback, e.g. {{{{ {var} | default: 'there' }}}}, or leave them out."
+    if nobody:
+        close = difflib.get_close_matches(var, names, n=1)
+        hint = (
+            f" Did you mean '{close[0]}'?"
+            if close
+            else f" Its traits are: {', '.join(sorted(names)[:12]) or 'none'}."
+            if who.name is None
+            else ""
+        )
+        if who.name:
+            return f"{who.name} has no '{var}'.{hint} {who.name} would see{sees}.", "warning"
+        return f"No one in this cohort has '{var}'.{hint} Everyone would see{sees}.", "warning"
+    if who.name:
+        tail = " (the template's fallback)." if guarded else "." + fix
+        return f"{who.name} has no '{var}', so {who.name} sees{sees}{tail}", (
+            "info" if guarded else "warning"
+        )
+    tail = " (the template gives them a fallback)." if guarded else "." + fix
+    return f"{who.have(k)} no tag '{var}'; they will see{sees}{tail}", (
+        "info" if guarded else "warning"
+    )
+
+
+def _fallback_text(who: _Who, langs: list[str]) -> str:
+    """The language-fallback sentence: who reads a language the message has no text for."""
+    if who.name:
+        lang = language_name(langs[0])
+        return (
+            f"{who.name}'s language is {lang}; the message has no {lang} text, so "
+            f"{who.name} sees English."
+        )
+    counts = pd.Series(langs).value_counts()
+    if len(counts) == 1:
+        listed, which = language_name(counts.index[0]), "that language"
+    else:
+        named = [f"{language_name(lg)} ({c:,})" for lg, c in counts.items()][:6]
+        listed, which = ", ".join(named[:-1]) + " or " + named[-1], "those languages"
+    verb = "reads" if len(langs) == 1 else "read"
+    return (
+        f"{who.of(len(langs))} {verb} {listed}; the message has no text in {which}, so they "
+        "get English."
+    )
 
 
 def _length_findings(
@@ -363,14 +460,15 @@ def _length_findings(
             and (lens > DEVICE_LIMITS["android"]["body_expanded"]).any()
         ):
             sev = "warning"
-        who = (
-            f"{len(over):,} of {len(lens):,} users'" if ids is not None and len(lens) > 1 else "The"
-        )
+        k, n = len(over), len(lens)
+        whom = ""
+        if ids is not None and n > 1:
+            whom = f" for all {n:,} users" if k == n else f" for {k:,} of {plural(n, 'user')}"
         out.append(
             Finding(
                 sev,
                 f"truncated-{device}",
-                f"{who} {part} is longer than the ~{lim} characters {label} shows "
+                f"The {part} is longer than the ~{lim} characters {label} shows{whom} "
                 f"(longest {int(lens.max())}); the rest is cut off with '…'.",
                 fld,
                 len(over),

@@ -40,12 +40,16 @@ from ._message_checks import (
     _check_str,
     _fail,
     _lang_map,
+    _line_col,
+    language_name,
+    liquid_error_words,
+    plural,
 )
 from .errors import ValidationError
 from .onesignal import limits
 from .tags import tag_value
 
-__all__ = ["DEVICE_LIMITS", "Finding", "Message", "Personalization"]
+__all__ = ["DEVICE_LIMITS", "Finding", "Findings", "Message", "Personalization"]
 
 log = logging.getLogger("onesig_nb.message")
 
@@ -119,8 +123,68 @@ class Finding:
         }
 
     def __str__(self) -> str:
-        where = f" [{self.field}]" if self.field else ""
-        return f"{self.severity.upper()} {self.code}{where}: {self.message}"
+        return f"{self.severity}: {self.message}"
+
+
+_SEVERITY_COLORS = {"error": "#b00020", "warning": "#b26a00", "info": "#1a73e8"}
+
+
+class Findings(list):
+    """The list :meth:`Message.lint` returns: still a plain list, but readable when shown.
+
+    ``print(findings)`` gives one ``severity: message`` line per finding; in a notebook it is an
+    HTML list; :meth:`to_frame` gives a DataFrame.
+    """
+
+    def __str__(self) -> str:
+        if not self:
+            return "No problems found."
+        return "\n".join(str(f) for f in self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per finding: severity, code, message, field, count, examples."""
+        cols = ["severity", "code", "message", "field", "count", "examples"]
+        return pd.DataFrame([f.to_dict() for f in self], columns=cols)
+
+    def to_html(self, title: str | None = None, *, counts: bool = True) -> str:
+        """An escaped HTML list (codes shown small); ``counts`` adds "(N users)" where the
+        sentence does not already say how many."""
+        import html
+
+        head = (
+            f"<div style='font-weight:600;margin:6px 0 2px'>{html.escape(title)}</div>"
+            if title
+            else ""
+        )
+        if not self:
+            return head + (
+                "<div class='osn-findings osn-ok' style='color:#188038'>No problems found.</div>"
+            )
+        items = []
+        for f in self:
+            color = _SEVERITY_COLORS.get(f.severity, "#333")
+            count = ""
+            if counts and f.count and f"{f.count:,}" not in f.message:
+                count = f" <span style='color:#666'>({plural(f.count, 'user')})</span>"
+            items.append(
+                f"<li class='osn-finding' data-severity='{f.severity}' "
+                f"data-code='{html.escape(f.code)}' title='{html.escape(f.code)}'>"
+                f"<b style='color:{color}'>{f.severity}</b> "
+                f"<span dir='auto'>{html.escape(f.message)}</span>{count} "
+                f"<code style='color:#888;font-size:11px'>{html.escape(f.code)}</code></li>"
+            )
+        return (
+            head
+            + "<ul class='osn-findings' style='margin:0;padding-left:18px'>"
+            + "".join(items)
+            + "</ul>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
 
 @dataclass(frozen=True)
@@ -167,9 +231,14 @@ def _analyse(source: str) -> _Analysis:
     if unknown:
         hit = re.search(rf"\|\s*{re.escape(unknown[0])}\b", source)
         line, col = _line_col(source, hit.start() if hit else 0)
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
         error = (
-            f"unknown filter {unknown[0]!r} (line {line}, column {col}); known filters include "
-            "default, upcase, downcase, capitalize, date, truncate, replace"
+            f"`| {unknown[0]}` at line {line}, column {col} is not a Liquid filter."
+            + (f" Did you mean `| {close[0]}`?" if close else "")
+            + " Known filters include default, upcase, downcase, capitalize, date, truncate, "
+            "replace."
         )
     tags: set[str] = set()
     bare: set[str] = set()
@@ -190,23 +259,21 @@ def _analyse(source: str) -> _Analysis:
     return _Analysis(frozenset(tags), all_tags, error, frozenset(bare), code)
 
 
-def _line_col(source: str, index: int) -> tuple[int, int]:
-    before = source[: max(0, min(index, len(source)))]
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-
-
 def _error_text(exc: Exception, source: str | None = None) -> str:
+    """A Liquid error as one plain sentence with its line and column (ends with punctuation)."""
     try:
         ctx = exc.context() if hasattr(exc, "context") else None
     except ValueError:
         ctx = None
-    msg = getattr(exc, "message", None) or str(exc)
+    msg = str(getattr(exc, "message", None) or exc).rstrip(".")
+    if source is not None:  # parse errors: plain words, pointing at the tag to fix
+        index = getattr(getattr(exc, "token", None), "start_index", None)
+        if ctx is None:
+            index = None  # the parser ran off the end of the text (e.g. an unclosed tag)
+        return liquid_error_words(msg, source, index)
     if ctx:
-        return f"{msg} (line {ctx[0]}, column {ctx[1] + 1})"
-    if source is not None:  # the error is at the end of the text (e.g. an unclosed tag)
-        line, col = _line_col(source, len(source))
-        return f"{msg} (at the end of the text: line {line}, column {col})"
-    return str(msg)
+        return f"{msg} (line {ctx[0]}, column {ctx[1] + 1})."
+    return msg + "."
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,6 +293,38 @@ def _frame(cohort_or_df: Any) -> pd.DataFrame:
             "or load it with onesig_nb.load_cohort(df)."
         )
     return df
+
+
+def _trait(row: Mapping[str, Any], name: str) -> str | None:
+    v = row.get(name)
+    try:
+        if v is None or pd.isna(v):
+            return None
+    except (TypeError, ValueError):  # lists and dicts are not names
+        return None
+    text = str(v).strip()
+    return text or None
+
+
+def describe_person(row: Mapping[str, Any]) -> dict[str, str | None]:
+    """Who one cohort row is, for people to read: id, short and full name, language, city.
+
+    Uses the traits ``first_name``/``last_name`` (or ``name``), ``language`` and ``city`` when
+    present; ``short`` falls back to the external id, so a sentence can always name the person.
+    """
+    first, last, name = (_trait(row, k) for k in ("first_name", "last_name", "name"))
+    full = " ".join(x for x in (first, last) if x) or name
+    ext = _trait(row, "external_id") or "this person"
+    lang = _trait(row, LANGUAGE_TRAIT)
+    if lang and language_name(lang) != lang:
+        lang = f"{language_name(lang)} ({lang})"
+    return {
+        "external_id": ext,
+        "short": first or (name.split()[0] if name else None) or ext,
+        "full": full,
+        "language": lang,
+        "city": _trait(row, "city"),
+    }
 
 
 def _safe_tag(v: Any) -> str | None:
@@ -541,8 +640,9 @@ class Message:
                 if on_error == "raise":
                     where = f"{slot.field}" + (f" ({slot.lang})" if slot.lang else "")
                     raise ValidationError(
-                        f"{where} could not be rendered for {len(ids)} user(s) (e.g. {ids[0]}): "
-                        f"{reason}. Fix the template; msg.lint(cohort) lists every problem."
+                        f"{where} could not be rendered for {plural(len(ids), 'user')} (e.g. "
+                        f"{ids[0]}): {reason} Fix the template; msg.lint(cohort) lists every "
+                        "problem."
                     )
                 res.failures.append((slot, reason, ids))
         return out
@@ -561,7 +661,7 @@ class Message:
                 if on_error == "raise":
                     raise ValidationError(
                         f"{slot.field}{f' ({slot.lang})' if slot.lang else ''} is not valid Liquid: "
-                        f"{an.error}. Fix the template (msg.lint() shows where)."
+                        f"{an.error} Fix the template (msg.lint() shows where)."
                     )
                 res.failures.append((slot, an.error, [str(x) for x in ids]))
                 continue
@@ -713,9 +813,13 @@ class Message:
                     "client",
                     distinct,
                     f"Tags {', '.join(missing) or '(all)'} are not stored in OneSignal, so the "
-                    f"texts are rendered here and grouped: {distinct if distinct is not None else 'N'} "
-                    "distinct notification(s). Sync those tags (TagSync) to send one templated "
-                    "notification instead.",
+                    "texts are rendered here and grouped: "
+                    + (
+                        plural(distinct, "distinct notification")
+                        if distinct is not None
+                        else "one notification per distinct text"
+                    )
+                    + ". Sync those tags (TagSync) to send one templated notification instead.",
                     variables,
                 )
         return Personalization(
@@ -723,19 +827,23 @@ class Message:
             distinct,
             f"One templated notification; OneSignal fills {shown} from the tags it stores for each "
             "user. This needs those tags in OneSignal (sync them with TagSync first); otherwise "
-            f"use client mode, which would send {distinct if distinct is not None else 'one notification per distinct text'}"
-            f"{' distinct text(s)' if distinct is not None else ''}.",
+            "use client mode, which would send "
+            + (
+                plural(distinct, "distinct text")
+                if distinct is not None
+                else "one notification per distinct text"
+            )
+            + ".",
             variables,
         )
 
     # ---- lint --------------------------------------------------------------------------------
 
-    def lint(
-        self, cohort: Any = None, *, tag_map: Mapping[str, str] | None = None
-    ) -> list[Finding]:
+    def lint(self, cohort: Any = None, *, tag_map: Mapping[str, str] | None = None) -> Findings:
         """Check the message (and, given a cohort, every person's rendering); never raises.
 
-        Returns findings sorted by severity: errors first, then warnings, then notes.
+        Returns findings sorted by severity: errors first, then warnings, then notes, as a
+        :class:`Findings` list (``print()`` it, show it in a notebook, or ``.to_frame()``).
         """
         from .lint import lint_message  # lint imports this module; import it late
 

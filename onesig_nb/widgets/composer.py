@@ -24,7 +24,11 @@ from .preview import MessagePreview, findings_html
 
 __all__ = ["MessageComposer"]
 
-_DEFAULT_TEXT = "Hi {{ first_name | default: 'there' }}"
+#: The text a new composer starts with: a plain example, so the mock-up reads like a real push
+#: (a bare variable as the title would read like a title, e.g. "Paris").
+_DEFAULT_TITLE = "Hello {{ first_name | default: 'there' }}"
+_DEFAULT_TITLE_NO_NAME = "Hello there"
+_DEFAULT_TEXT = "We have something new for you. Tap to see it."
 
 
 class _Debouncer:
@@ -86,7 +90,8 @@ class MessageComposer(widgets.VBox):
         debounce: float = 0.3,
     ):
         df = _frame(cohort)
-        start = message or Message(_DEFAULT_TEXT, headings="{{ city | default: 'Hello' }}")
+        title = _DEFAULT_TITLE if "first_name" in df.columns else _DEFAULT_TITLE_NO_NAME
+        start = message or Message(_DEFAULT_TEXT, headings=title)
         self._base = start.to_dict()
         self._texts: dict[str, dict[str, str]] = {
             "headings": dict(start.headings or {}),
@@ -101,9 +106,15 @@ class MessageComposer(widgets.VBox):
         self._last_good: Message = start
 
         self.language = widgets.Dropdown(options=langs, value="en", description="Language")
-        self.heading = widgets.Text(description="Title", layout=widgets.Layout(width="560px"))
+        self.heading = widgets.Text(
+            description="Title",
+            placeholder="e.g. Hello {{ first_name | default: 'there' }}",
+            layout=widgets.Layout(width="560px"),
+        )
         self.contents = widgets.Textarea(
-            description="Text", layout=widgets.Layout(width="560px", height="80px")
+            description="Text",
+            placeholder="What the push says, in one or two short sentences",
+            layout=widgets.Layout(width="560px", height="80px"),
         )
         self.url = widgets.Text(
             value=start.url or "", description="Launch URL", layout=widgets.Layout(width="560px")

@@ -18,10 +18,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..message import Finding, Message, _frame
+from .._message_checks import plural
+from ..message import Finding, Findings, Message, _frame, describe_person
 from .phone import devices_html
 
-__all__ = ["MessagePreview", "findings_html", "preview_html"]
+__all__ = ["MessagePreview", "findings_html", "person_line", "preview_html"]
 
 #: Cohorts up to this size get their cohort-wide lint computed on every change (tens of ms);
 #: larger ones wait for the "Check all users" button.
@@ -29,30 +30,20 @@ AUTO_COHORT_LINT = 5_000
 #: The searchable dropdown lists at most this many ids; any id can still be typed.
 MAX_OPTIONS = 2_000
 
-_COLORS = {"error": "#b00020", "warning": "#b26a00", "info": "#1a73e8"}
+
+def findings_html(findings: Sequence[Finding], title: str, *, counts: bool = True) -> str:
+    """A compact list of findings (escaped), or a short "no problems" line.
+
+    ``counts`` adds "(N users)" to findings whose sentence does not already say how many.
+    """
+    return Findings(findings).to_html(title, counts=counts)
 
 
-def findings_html(findings: Sequence[Finding], title: str) -> str:
-    """A compact list of findings (escaped), or a short "no problems" line."""
-    head = f"<div style='font-weight:600;margin:6px 0 2px'>{html.escape(title)}</div>"
-    if not findings:
-        return (
-            head + "<div class='osn-findings osn-ok' style='color:#188038'>No problems found.</div>"
-        )
-    items = []
-    for f in findings:
-        color = _COLORS.get(f.severity, "#333")
-        count = f" <span style='color:#666'>({f.count:,} users)</span>" if f.count else ""
-        items.append(
-            f"<li class='osn-finding' data-severity='{f.severity}' data-code='{html.escape(f.code)}'>"
-            f"<b style='color:{color}'>{f.severity}</b> <code>{html.escape(f.code)}</code> "
-            f"<span dir='auto'>{html.escape(f.message)}</span>{count}</li>"
-        )
-    return (
-        head
-        + "<ul class='osn-findings' style='margin:0;padding-left:18px'>"
-        + "".join(items)
-        + "</ul>"
+def person_line(row: Mapping[str, Any]) -> str:
+    """Who a cohort row is, e.g. "u_000003 · Dmitri Ivanova · German (de) · Paris"."""
+    who = describe_person(row)
+    return " · ".join(
+        x for x in (who["external_id"], who["full"], who["language"], who["city"]) if x
     )
 
 
@@ -126,10 +117,15 @@ class MessagePreview(widgets.VBox):
             description="Next ▶", layout=widgets.Layout(width="110px")
         )
         self.position = widgets.HTML()
+        self.person = widgets.HTML()
         self.devices = widgets.HTML()
         self.user_lint = widgets.HTML()
         self.cohort_lint = widgets.HTML()
-        self.check_button = widgets.Button(description=f"Check all {len(self._ids):,} users")
+        self.check_button = widgets.Button(
+            description=f"Check all {plural(len(self._ids), 'user')}"
+            if len(self._ids) != 1
+            else "Check the 1 user"
+        )
         self.search.observe(self._on_search, names="value")
         self.prev_button.on_click(lambda _b: self.previous())
         self.next_button.on_click(lambda _b: self.next())
@@ -137,6 +133,7 @@ class MessagePreview(widgets.VBox):
         super().__init__(
             [
                 widgets.HBox([self.search, self.prev_button, self.next_button, self.position]),
+                self.person,
                 self.devices,
                 self.user_lint,
                 widgets.HBox([self.check_button]),
@@ -197,6 +194,7 @@ class MessagePreview(widgets.VBox):
             self.user_findings = []
             self.user_lint.value = ""
             self.position.value = "0 / 0"
+            self.person.value = ""
         else:
             row = self._df.iloc[[self._index]]
             body, findings = preview_html(
@@ -204,7 +202,14 @@ class MessagePreview(widgets.VBox):
             )
             self.devices.value = body
             self.user_findings = findings
-            self.user_lint.value = findings_html(findings, f"This user ({self.user})")
+            person = row.iloc[0].to_dict()
+            self.person.value = (
+                f"<div class='osn-person' style='font-weight:600;margin:4px 0' dir='auto'>"
+                f"{html.escape(person_line(person))}</div>"
+            )
+            self.user_lint.value = findings_html(
+                findings, f"Checks for {describe_person(person)['short']}", counts=False
+            )
             self.position.value = (
                 f"<span style='margin-left:8px'>{self._index + 1:,} / {len(self._ids):,}</span>"
             )
@@ -235,14 +240,17 @@ class MessagePreview(widgets.VBox):
     def check_cohort(self) -> list[Finding]:
         """Compute (or reuse) the cohort-wide findings and show them."""
         found = self.cohort_findings
-        self.cohort_lint.value = findings_html(found, f"Whole cohort ({len(self._ids):,} users)")
+        self.cohort_lint.value = findings_html(
+            found, f"Whole cohort ({plural(len(self._ids), 'user')})"
+        )
         return found
 
     def to_html(self) -> str:
         """Static HTML of the current view (what ``_repr_html_`` shows without a kernel)."""
+        who = self.person.value or f"<div>{html.escape(self.user or '-')}</div>"
         parts = [
-            f"<div class='osn-preview'><div><b>User</b> {html.escape(self.user or '-')} "
-            f"({self._index + 1 if self._ids else 0:,} / {len(self._ids):,})</div>",
+            f"<div class='osn-preview'><div style='color:#666;font-size:12px'>Person "
+            f"{self._index + 1 if self._ids else 0:,} of {len(self._ids):,}</div>{who}",
             self.devices.value,
             self.user_lint.value,
         ]

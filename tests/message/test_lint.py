@@ -26,7 +26,36 @@ def test_missing_variable_with_a_default_is_only_a_note(people):
 
 def test_variable_absent_from_the_cohort_is_reported(people):
     f = codes(Message("Hi {{ nickname }}").lint(people))["missing-variable"]
-    assert f.count == 5 and "no user in this cohort" in f.message
+    assert f.count == 5 and f.severity == "warning"
+    assert f.message.startswith("No one in this cohort has 'nickname'.")
+    assert "Its traits are: city, first_name, language, ltv, vip." in f.message
+
+
+def test_misspelled_variable_is_a_warning_with_a_suggestion(people):
+    f = codes(Message("Hi {{ frist_name | default: 'there' }}").lint(people))["missing-variable"]
+    assert f.severity == "warning" and f.count == 5  # a fallback does not hide a typo
+    assert f.message == (
+        "No one in this cohort has 'frist_name'. Did you mean 'first_name'? "
+        "Everyone would see 'Hi there'."
+    )
+
+
+def test_single_brace_placeholder_is_a_warning():
+    found = [f for f in Message("Hi {first_name}", headings="{ city } deals").lint()]
+    assert [f.code for f in found] == ["single-braces", "single-braces"]
+    assert found[0].severity == "warning" and found[0].message == (
+        "`{first_name}` uses single braces, so it is sent as written. "
+        "Did you mean `{{ first_name }}`?"
+    )
+    assert any("`{ city }`" in f.message and "`{{ city }}`" in f.message for f in found)
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["Hi {{ first_name }}", "{{first_name}}", "{% if vip %}Hi{% endif %}", "a {} b", "{{ '{x}' }}"],
+)
+def test_double_braces_and_plain_braces_are_not_single_brace_findings(template):
+    assert "single-braces" not in codes(Message(template).lint())
 
 
 def test_empty_render_is_an_error(people):
@@ -37,7 +66,7 @@ def test_empty_render_is_an_error(people):
 @pytest.mark.parametrize(
     ("template", "code", "where"),
     [
-        ("Hi {% if x %}", "liquid-syntax", "line 1, column 14"),
+        ("Hi {% if x %}", "liquid-syntax", "line 1, column 4"),
         ("Hi\n{{ x }", "liquid-syntax", "line 2"),
         ("Hi\n  {{ x | shout }}", "liquid-unknown-filter", "line 2, column 8"),
         ("{% bogus %}", "liquid-syntax", "line 1"),
@@ -97,6 +126,7 @@ def test_truncation_per_device(people):
     found = codes(Message(long_body, headings="t" * 70).lint(people))
     assert found["truncated-ios"].severity == "warning" and found["truncated-ios"].count == 5
     assert found["truncated-chrome"].count == 5
+    assert "shows for all 5 users (longest" in found["truncated-ios"].message
     assert found["truncated-android"].field in ("contents", "headings")
 
 
@@ -115,7 +145,77 @@ def test_huge_text_is_a_payload_error(people):
 
 def test_language_fallback_is_noted(people):
     f = codes(Message({"en": "Hi", "es": "Hola"}).lint(people))["language-fallback"]
-    assert f.count == 1 and "de" in f.message
+    assert f.count == 1 and f.message == (
+        "1 of 5 users reads German; the message has no text in that language, so they get English."
+    )
+    f = codes(Message("Hi").lint(people))["language-fallback"]
+    assert f.message.startswith("3 of 5 users read Spanish (2) or German (1);")
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("Hi {{ x", "A `{{` at line 1, column 4 is never closed with `}}`."),
+        ("Hi {{ x }", "A `{{` at line 1, column 4 is never closed with `}}`."),
+        ("a {% if x %}b{% endif", "A `{%` at line 1, column 14 is never closed with `%}`."),
+        (
+            "Hi\n{% if x %}yes",
+            "The `{% if %}` at line 2, column 1 is never closed: add `{% endif %}` where its "
+            "part ends.",
+        ),
+        (
+            "{% for p in x %}{{ p }}",
+            "The `{% for %}` at line 1, column 1 is never closed: add `{% endfor %}`",
+        ),
+        ("a {% endfi %}", "`{% endfi %}` at line 1, column 3 is not a Liquid tag. Did you mean"),
+        ("{% bogus %}", "`{% bogus %}` at line 1, column 1 is not a Liquid tag."),
+        ("x {% endif %}", "`{% endif %}` at line 1, column 3 has no `{% if %}` before it"),
+        ("{{ x | upcas }}", "`| upcas` at line 1, column 6 is not a Liquid filter. Did you mean"),
+    ],
+)
+def test_liquid_errors_are_in_plain_words(template, expected):
+    f = [f for f in Message(template).lint() if f.code.startswith("liquid")][0]
+    assert f.message.startswith("contents (en): " + expected), f.message
+    assert "found end of" not in f.message and "expected" not in f.message
+
+
+def test_lint_returns_a_readable_list(people):
+    found = Message("Hi {{ first_name }}", url="http://x.io").lint(people)
+    assert isinstance(found, list) and len(found) == 3  # still a plain list for old code
+    lines = str(found).splitlines()
+    assert lines[0].startswith("warning: 3 of 5 users have no tag 'first_name'")
+    assert all(line.split(":")[0] in ("error", "warning", "info") for line in lines)
+    assert repr(found) == str(found) and "Finding(" not in repr(found)
+    assert str(found[0]) == lines[0]
+    frame = found.to_frame()
+    assert list(frame.columns) == ["severity", "code", "message", "field", "count", "examples"]
+    assert len(frame) == 3 and frame.loc[0, "count"] == 3
+    html = found._repr_html_()
+    assert html.count("<li") == 3 and "data-code='url'" in html
+    assert str(Message("Hi").lint()) == "No problems found."
+    assert Message("Hi").lint().to_frame().empty
+
+
+def test_one_person_findings_name_the_person(people):
+    one = people.iloc[[2]].assign(first_name="Cho")  # German reader, no ltv
+    found = Message("Hi {{ nickname }}", headings="{{ ltv | default: 1 }}").lint(one)
+    assert codes(found)["language-fallback"].message == (
+        "Cho's language is German; the message has no German text, so Cho sees English."
+    )
+    missing = {f.message for f in found if f.code == "missing-variable"}
+    assert missing == {
+        "Cho has no 'nickname'. Cho would see 'Hi '.",
+        "Cho has no 'ltv', so Cho sees '1' (the template's fallback).",
+    }
+    for f in found:
+        assert "users" not in f.message and "1 of 1" not in f.message
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_counts_have_the_right_grammar(people, n):
+    found = Message("x" * 5_000).lint(people.assign(language="en").iloc[:n])
+    text = " ".join(f.message for f in found)
+    assert "1 users" not in text and "users' notification is" not in text
 
 
 def test_findings_are_sorted_errors_first(people):

@@ -104,7 +104,7 @@ def test_render_rejects_a_frame_without_external_id():
 
 @pytest.mark.parametrize(
     ("template", "match"),
-    [("Hi {% if x %}", "not valid Liquid"), ("{{ x | nofilter }}", "unknown filter")],
+    [("Hi {% if x %}", "not valid Liquid"), ("{{ x | nofilter }}", "is not a Liquid filter")],
 )
 def test_render_raises_validation_error_on_bad_templates(people, template, match):
     with pytest.raises(ValidationError, match=match):

@@ -95,3 +95,14 @@ def test_repr_html_shows_texts_and_preview(cohort):
     c.contents.value = "مرحبا {{ first_name }}"
     html = c._repr_html_()
     assert "مرحبا Ana" in html and "osn-composer" in html and "dir='auto'" in html
+
+
+def test_default_title_is_a_plain_greeting_not_a_bare_variable(cohort):
+    c = MessageComposer(cohort, debounce=0)
+    assert not c.heading.value.startswith("{{")
+    assert "Hello Ana" in c.preview.devices.value and "Berlin" not in c.preview.devices.value
+    assert c.heading.placeholder and c.contents.placeholder
+    found = c.preview.cohort_findings
+    assert not [f for f in found if f.severity != "info" or f.code.startswith("truncated")]
+    c = MessageComposer(cohort[["external_id", "city"]], debounce=0)  # no first names
+    assert c.heading.value == "Hello there" and "{{" not in c.contents.value

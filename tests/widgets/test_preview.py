@@ -123,3 +123,49 @@ def test_truncation_marks_cut_text_and_never_splits_escapes():
 def test_image_urls_other_than_http_are_not_loaded():
     html = devices_html(app_name="A", title="t", body="b", chrome_image="javascript:alert(1)")
     assert "<img" not in html and "image: javascript:alert(1)" in html
+
+
+@pytest.fixture
+def dmitri() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "external_id": ["u_000003", "u_000004"],
+            "first_name": ["Dmitri", None],
+            "last_name": ["Ivanova", "Moreau"],
+            "language": ["de", "fr"],
+            "city": ["Paris", None],
+        }
+    )
+
+
+def test_header_says_who_the_person_is(dmitri):
+    p = MessagePreview(Message("Hi {{ first_name | default: 'there' }}"), dmitri)
+    assert "u_000003 · Dmitri Ivanova · German (de) · Paris" in p.person.value
+    assert "u_000003 · Dmitri Ivanova · German (de) · Paris" in p._repr_html_()
+    p.next()
+    assert "u_000004 · Moreau · French (fr)" in p.person.value and "None" not in p.person.value
+
+
+def test_findings_for_one_person_are_plain_sentences(dmitri):
+    p = MessagePreview(Message("Hi {{ first_name | default: 'there' }}"), dmitri)
+    text = p.user_lint.value
+    assert (
+        "Dmitri&#x27;s language is German; the message has no German text, so Dmitri sees" in text
+    )
+    assert "(1 user" not in text and "1 users" not in text
+    p.next()  # no first name: named by id, sees the fallback
+    assert "u_000004 has no &#x27;first_name&#x27;, so u_000004 sees &#x27;Hi there&#x27;" in (
+        p.user_lint.value
+    )
+
+
+def test_counts_are_never_1_users(dmitri):
+    p = MessagePreview(Message("x" * 5_000, url="{{ city }}"), dmitri.iloc[:1])
+    assert p.check_button.description == "Check the 1 user"
+    html = p._repr_html_()
+    assert "Whole cohort (1 user)" in html and "1 users" not in html
+    p = MessagePreview(Message("Hi {{ city }}"), dmitri)
+    cohort = p.cohort_lint.value
+    assert "1 of 2 users has no tag" in cohort and "(1 user)" not in cohort  # no duplicate count
+    assert "2 of 2 users read German (1) or French (1)" in cohort
+    assert p.check_button.description == "Check all 2 users"
