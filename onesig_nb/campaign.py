@@ -354,8 +354,14 @@ class Campaign:
         }
 
     def result(self) -> CampaignResult:
-        """The per-recipient outcome so far, from the journal (sends nothing)."""
-        return build_result(self.journal, self.name, requests=0, started=time.monotonic())
+        """The per-recipient outcome so far, from the journal (sends nothing).
+
+        Before anything was sent, the card says so (and how to send) instead of showing zeros.
+        """
+        result = build_result(self.journal, self.name, requests=0, started=time.monotonic())
+        if self.status in ("new", "tested") and not len(result.frame):
+            result.not_started = len(self._valid_ids()[0])
+        return result
 
     def send_test(self, ids: Iterable[str] | str | None = None) -> CampaignResult:
         """Send the message to a QA list now; recorded in the journal as a test.
@@ -371,13 +377,13 @@ class Campaign:
         cap = min(MAX_TEST_RECIPIENTS, self.confirm_above)
         if len(ids) > cap:
             why = (
-                f"confirm_above={self.confirm_above:,}"
+                f"at most {cap:,} QA ids here, because confirm_above={self.confirm_above:,}"
                 if cap < MAX_TEST_RECIPIENTS
-                else f"MAX_TEST_RECIPIENTS={MAX_TEST_RECIPIENTS}"
+                else f"at most {cap} QA ids"
             )
             raise ValidationError(
-                f"send_test got {len(ids):,} ids, but a test send is for a small QA list (at "
-                f"most {cap}: {why}) and is never asked to confirm. Nothing was sent. Pass a few "
+                f"send_test got {len(ids):,} ids, but a test send is for a small QA list "
+                f"({why}) and is never asked to confirm. Nothing was sent. Pass a few "
                 "QA ids, or use send() (which asks for confirmation) to reach the cohort."
             )
         self._check_sendable()

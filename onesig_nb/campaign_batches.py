@@ -193,8 +193,11 @@ def sample_request(batch: Batch, *, app_id: str, api: str, secret: str | None) -
 
 
 def check_platforms(exclude_platforms: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(excluded platforms, sorted; the platforms sent to), refusing unknown or all platforms."""
-    excluded = tuple(sorted({str(p).lower() for p in exclude_platforms}))
+    """(excluded platforms, sorted; the platforms sent to), refusing unknown or all platforms.
+
+    A plain string is one platform: ``exclude_platforms="ios"`` means ``("ios",)``.
+    """
+    excluded = tuple(sorted({p.strip().lower() for p in one_or_many(exclude_platforms)}))
     unknown = [p for p in excluded if p not in PLATFORMS]
     if unknown:
         raise ValidationError(

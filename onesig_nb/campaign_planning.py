@@ -14,10 +14,11 @@ import dataclasses
 from typing import Any
 
 from .campaign_batches import estimate_seconds
+from .campaign_html import count, people
 from .campaign_mode import ModeChoice
 from .campaign_sending import refuse_expired
 from .campaign_views import SENT_MEANS, CampaignPlan
-from .errors import CampaignConflict, ConfirmationRequired
+from .errors import CampaignConflict, ConfirmationRequired, ValidationError
 from .journal import Batch
 
 __all__ = [
@@ -66,16 +67,23 @@ def decide(camp: Any, *, extend: bool, resend_expired: bool = False) -> dict:
     camp._pinned = None
     run = camp.journal.run(camp.name)
     if run is not None and run["kind"] != "campaign":
-        raise CampaignConflict(
+        raise _conflict(
             f"{camp.name!r} is a tag sync in journal {str(camp.journal.path)!r}; "
-            "give the campaign a different name."
+            "give the campaign a different name.",
+            "the name belongs to a tag sync",
         )
+    rebind = False
     if run is not None and run["app_id"] and camp.app_id and run["app_id"] != camp.app_id:
-        raise CampaignConflict(
-            f"Campaign {camp.name!r} in journal {str(camp.journal.path)!r} belongs to app "
-            f"{run['app_id']}, but this client is app {camp.app_id}. Nothing was sent. Use a "
-            "new campaign name, or a separate journal file for each app."
-        )
+        if any(b.notification_id for b in camp.journal.batches(camp.name, kind=None)):
+            raise _conflict(
+                f"Campaign {camp.name!r} in journal {str(camp.journal.path)!r} belongs to app "
+                f"{run['app_id']}, but this client is app {camp.app_id}. Nothing was sent. Use "
+                "a new campaign name, or a separate journal file for each app.",
+                "it belongs to another OneSignal app",
+            )
+        # OneSignal created nothing under the old app id (e.g. it was mistyped): nobody got
+        # anything, so the unfinished batches may go to the corrected app with their keys.
+        rebind = True
     existing = camp.journal.batches(camp.name, kind="send") if run else []
     if existing and camp.personalization == "auto":
         pin_started_mode(camp, run)
@@ -93,18 +101,21 @@ def decide(camp: Any, *, extend: bool, resend_expired: bool = False) -> dict:
         new = []
         state = "resume" if unfinished else "sent"
     elif not extend:
+        message_changed = run["message_fingerprint"] != camp._content_fingerprint()
+        cohort_changed = run["cohort_fingerprint"] != camp._cohort_fingerprint()
+        if message_changed and cohort_changed:
+            # a new message can switch personalization, which fingerprints the cohort
+            # differently: call the cohort changed only when its people did
+            cohort_changed = set(camp._valid_ids()[0]) != camp.journal.targeted_ids(camp.name)
         what = [
             w
-            for w, changed in (
-                ("cohort", run["cohort_fingerprint"] != camp._cohort_fingerprint()),
-                (
-                    "message or settings",
-                    run["message_fingerprint"] != camp._content_fingerprint(),
-                ),
-            )
+            for w, changed in (("cohort", cohort_changed), ("message or settings", message_changed))
             if changed
-        ]
-        raise CampaignConflict(conflict_text(camp, what, existing, unfinished))
+        ] or ["message or settings"]
+        raise _conflict(
+            conflict_text(camp, what, existing, unfinished),
+            "different message" if len(what) > 1 or what[0] != "cohort" else "different cohort",
+        )
     else:
         reached = camp.journal.targeted_ids(camp.name)
         ids = [i for i in camp._valid_ids()[0] if i not in reached]
@@ -116,7 +127,15 @@ def decide(camp: Any, *, extend: bool, resend_expired: bool = False) -> dict:
         "unfinished": unfinished,
         "new": new,
         "state": state,
+        "rebind_app": rebind,
     }
+
+
+def _conflict(text: str, short: str) -> CampaignConflict:
+    """A CampaignConflict that also says, in a few words, why (for the plan's state)."""
+    exc = CampaignConflict(text)
+    exc.short = short
+    return exc
 
 
 def conflict_text(camp: Any, what: list[str], existing: list[Batch], unfinished: list) -> str:
@@ -126,20 +145,27 @@ def conflict_text(camp: Any, what: list[str], existing: list[Batch], unfinished:
     reached = camp.journal.targeted_ids(camp.name)
     new = sum(1 for i in camp._valid_ids()[0] if i not in reached)
     if unfinished:
-        people = sum(b.size for b in unfinished)
+        waiting = sum(b.size for b in unfinished)
         done = sum(b.size for b in existing if b.state == "done")
         return (
             f"Campaign {camp.name!r} {where} is unfinished: {len(unfinished)} of "
-            f"{len(existing)} batches ({people:,} people) are not confirmed sent, and its "
+            f"{len(existing)} batches ({waiting:,} people) are not confirmed sent, and its "
             f"{changed} changed since it started. Nothing was sent. Call "
             f"send(extend=True): it first finishes those batches with their original keys "
             f"and content (nobody gets the push twice), then sends to the {new:,} people of "
             f"this cohort it has not addressed yet. Do not use a new campaign name for this: "
             f"it would push again to the {done:,} people already reached."
         )
+    if new == 0:
+        return (
+            f"Campaign {camp.name!r} {where} already reached everyone in this cohort with a "
+            f"different {changed}. Nothing was sent. To send the new version, give it a new "
+            "campaign name (people already reached get a second push). send(extend=True) "
+            "would add nobody: there is no one left this campaign has not reached."
+        )
     return (
         f"Campaign {camp.name!r} was already sent {where} with a different {changed}. "
-        f"Nothing was sent. Call send(extend=True) to send it only to the {new:,} people "
+        f"Nothing was sent. Call send(extend=True) to send it only to the {people(new)} "
         "this campaign has not reached yet, or use a new campaign name to send it to "
         "everyone again as a new campaign (people already reached get it a second time)."
     )
@@ -161,19 +187,27 @@ def nothing_note(camp: Any, d: dict) -> str:
 
 
 def build_plan(camp: Any, *, extend: bool = False, resend_expired: bool = False) -> CampaignPlan:
-    """What ``send()`` would do now: nothing is sent and nothing is written."""
-    """What ``send()`` would do now: nothing is sent and nothing is written."""
-    note = ""
+    """What ``send()`` would do now: nothing is sent and nothing is written.
+
+    A message that cannot be rendered (a Liquid syntax error) gives a ``blocked`` plan that
+    lists the error among its checks instead of raising.
+    """
+    note, blocked = "", ""
     try:
         d = camp._decide(extend=extend, resend_expired=resend_expired)
     except CampaignConflict as exc:
         d = {"state": "conflict", "unfinished": [], "new": [], "existing": []}
-        note = str(exc)
+        note, blocked = str(exc), getattr(exc, "short", "")
+    except ValidationError:
+        if not [f for f in camp._lint() if f.severity == "error"]:
+            raise  # not a message error the checks can show: let it say what happened
+        return _blocked_plan(camp)
     todo = d["unfinished"] + d["new"]
-    if d["state"] == "sent":
-        note = "Already sent: send() would send nothing again."
-    elif d["state"] == "resume":
-        note = f"Unfinished: send() resumes {len(todo)} batches with their original keys."
+    if d["state"] == "resume":
+        note = (
+            f"Unfinished: send() resumes {count(len(todo), 'batch', 'batches')} with their "
+            "original keys, so nobody gets it twice."
+        )
     if len(camp.cohort) == 0:
         note = "The cohort is empty: nobody to send to."
     duplicates = camp._valid_ids()[2]
@@ -209,6 +243,29 @@ def build_plan(camp: Any, *, extend: bool = False, resend_expired: bool = False)
         note=note,
         duplicates=duplicates,
         caveats=caveats(camp),
+        blocked=blocked,
+    )
+
+
+def _blocked_plan(camp: Any) -> CampaignPlan:
+    """The plan of a message with errors that stop it from being rendered at all."""
+    return CampaignPlan(
+        name=camp.name,
+        state="blocked",
+        recipients=len(camp.cohort),
+        to_send=0,
+        batches=0,
+        requests=0,
+        platforms=camp.platforms,
+        personalization=camp.personalization,
+        reason="decided once the message has no errors",
+        api=camp.api,
+        estimated_seconds=0.0,
+        findings=camp._lint(),
+        note="",
+        duplicates=camp._valid_ids()[2],
+        caveats=caveats(camp),
+        blocked="errors in the checks",
     )
 
 

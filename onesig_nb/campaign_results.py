@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from . import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
 from .campaign_views import CampaignReport, CampaignResult
+from .config import ENV_APP_ID
 from .errors import JournalError
 from .journal import Journal, open_journal
+
+#: OneSignal's answer to an unknown app id ("app_id not found"), in its known spellings.
+_APP_UNKNOWN = re.compile(r"app[ _]?id[^.]{0,40}not found|could not find (the )?app", re.I)
+
+#: OneSignal appends this to "app_id not found", although the header was sent.
+_CONTENT_TYPE_HINT = re.compile(r"\s*You may be missing a Content-Type[^.]*\.?", re.I)
 
 __all__ = ["PENDING", "build_result", "campaign_status", "campaigns", "fetch_report"]
 
@@ -75,23 +83,79 @@ def build_result(
     frame = pd.DataFrame(
         rows, columns=["external_id", "status", "notification_id", "error", "batch"]
     ).drop(columns="batch")
-    counts = frame["status"].value_counts() if len(frame) else {}
-    failed, pending = int(counts.get("failed", 0)), int(counts.get("pending", 0))
-    if (failed or pending) and not note:
-        parts = []
-        if failed:
-            parts.append(f"{failed:,} recipients failed (see the error column)")
-        if pending:
-            parts.append(f"{pending:,} are pending (the send was interrupted)")
-        note = (
-            f"{' and '.join(parts)}. Call send() again to finish their batches with the "
-            "same keys: nobody gets the push twice."
-        )
+    if not note:
+        note = failure_note(journal, name, frame)
     nids = tuple(sorted({n for n in frame["notification_id"].dropna() if n}))
     return CampaignResult(
         name=name, frame=frame, requests=requests, already_sent=already_sent,
         note=note, seconds=time.monotonic() - started, notification_ids=nids,
     )  # fmt: skip
+
+
+def _permanent(status: int | None) -> bool:
+    """A 4xx answer that the same request will get again (not a timeout or a rate limit)."""
+    return status is not None and 400 <= status < 500 and status not in (408, 409, 425, 429)
+
+
+def _reason(error: str | None) -> str:
+    """The batch's error text without the exception class and OneSignal's misleading hint."""
+    text = (error or "no reason given").split(": ", 1)[-1] if error else "no reason given"
+    text = _CONTENT_TYPE_HINT.sub("", text).replace("..", ".").strip()
+    return text if len(text) <= 300 else text[:297] + "…"
+
+
+def failure_note(journal: Journal, name: str, frame: Any) -> str:
+    """What a result's failed and pending recipients mean, and whether re-running helps.
+
+    When every batch was refused with the same permanent 4xx (a wrong app id, a bad request),
+    it says plainly that nothing was sent and that running ``send()`` again will not help until
+    the cause is fixed; temporary failures (timeouts, 5xx, 429) are retried by ``send()``.
+    """
+    counts = frame["status"].value_counts() if len(frame) else {}
+    failed, pending = int(counts.get("failed", 0)), int(counts.get("pending", 0))
+    if not failed and not pending:
+        return ""
+    batches = journal.batches(name, kind="send")
+    bad = [b for b in batches if b.state == "failed"]
+    permanent = [b for b in bad if _permanent(b.http_status)]
+    if permanent and len(permanent) == len(batches):
+        causes = {(b.http_status, _reason(b.error)) for b in permanent}
+        if len(causes) == 1:
+            status, reason = causes.pop()
+            if _APP_UNKNOWN.search(reason):
+                app_id = (journal.run(name) or {}).get("app_id") or "?"
+                return (
+                    f"Nothing was sent: OneSignal does not know app id '{app_id}'. Check "
+                    f"{ENV_APP_ID} (Settings > Keys & IDs). Re-running will not help until that "
+                    "is fixed."
+                )
+            return (
+                f"Nothing was sent: OneSignal refused every request (HTTP {status}: {reason}). "
+                "Re-running will not help until that is fixed; then send() again resends the "
+                "same batches with the same keys."
+            )
+    parts = []
+    hard = sum(b.size for b in permanent)
+    soft = failed - hard
+    if hard:
+        reasons = "; ".join(
+            sorted({f"HTTP {b.http_status}: {_reason(b.error)}" for b in permanent})
+        )
+        parts.append(
+            f"{hard:,} recipients were refused by OneSignal ({reasons}). Re-running will not "
+            "help until that is fixed."
+        )
+    retry = []
+    if soft > 0:
+        retry.append(f"{soft:,} recipients failed (see the error column)")
+    if pending:
+        retry.append(f"{pending:,} are pending (the send was interrupted)")
+    if retry:
+        parts.append(
+            f"{' and '.join(retry)}. Call send() again to finish their batches with the "
+            "same keys: nobody gets the push twice."
+        )
+    return " ".join(parts)
 
 
 def fetch_report(

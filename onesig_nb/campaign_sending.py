@@ -90,7 +90,7 @@ def refuse_expired(name: str, unfinished: Sequence[Batch]) -> None:
         return
     days = limits.IDEMPOTENCY_WINDOW_SECONDS // 86_400
     people = sum(b.size for b in stale)
-    raise CampaignConflict(
+    exc = CampaignConflict(
         f"Campaign {name!r} has {len(stale)} unfinished batch(es) ({people:,} people) "
         f"that were attempted more than {days - 1} days ago (first on "
         f"{min(b.created_at for b in stale)}). Nothing was sent. OneSignal remembers "
@@ -102,6 +102,8 @@ def refuse_expired(name: str, unfinished: Sequence[Batch]) -> None:
         "batches now; if it did, leave the campaign as it is (result() lists those "
         "people as 'pending')."
     )
+    exc.short = "unfinished batches too old to resume safely"
+    raise exc
 
 
 def record_invalid(journal: Journal, name: str, invalid: Sequence[Any]) -> None:
@@ -239,6 +241,12 @@ def journal_intents(camp: Any, d: dict) -> None:
         camp.journal.add_batches(camp.name, d["new"], **run_fields)
     elif d["run"]["status"] != "sending":
         camp.journal.update_run(camp.name, status="sending")
+    if d.get("rebind_app"):  # nothing was created under the old (mistyped) app id
+        log.warning(
+            "campaign %s: moving its unsent batches from app %s to app %s",
+            camp.name, d["run"]["app_id"], camp.app_id,
+        )  # fmt: skip
+        camp.journal.update_run(camp.name, app_id=camp.app_id)
     record_invalid(camp.journal, camp.name, camp._valid_ids()[1])
     duplicates = camp._valid_ids()[2]
     if duplicates:

@@ -8,10 +8,67 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RESULT_STATUSES", "SENT_MEANS", "CampaignPlan", "CampaignReport", "CampaignResult"]
+from .campaign_html import (
+    banner,
+    card,
+    count,
+    count_cells,
+    duration_text,
+    people,
+    platform_text,
+    table_caption,
+)
+from .campaign_report import CampaignReport  # re-exported: it lived here first
+
+__all__ = [
+    "FIX_CHECKS",
+    "RESULT_STATUSES",
+    "SENT_MEANS",
+    "STATE_NAMES",
+    "CampaignPlan",
+    "CampaignReport",
+    "CampaignResult",
+]
+
+#: A plan's state in words (``conflict`` and ``blocked`` add why: "blocked: different message").
+STATE_NAMES = {
+    "new": "not sent yet",
+    "resume": "partly sent",
+    "sent": "already sent",
+    "extend": "already sent; people not reached yet can be added",
+    "conflict": "blocked",
+    "blocked": "blocked",
+}
+
+#: What the send panel says while the plan has errors.
+FIX_CHECKS = "Fix the errors in the checks above before sending."
+
+#: Personalization modes in words.
+MODE_WORDS = {
+    "client": "pre-rendered here",
+    "server": "filled in by OneSignal",
+    "none": "none (same text for everyone)",
+}
+
+SEVERITY_WORDS = {"error": "error", "warning": "warning", "info": "note"}
+SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#444"}
+
+#: Result statuses in words, for the count cells.
+_STATUS_LABELS = (
+    ("sent", "people accepted by OneSignal"),
+    ("unsubscribed", "unsubscribed (skipped)"),
+    ("not_reached", "not in this OneSignal app"),
+    ("invalid", "invalid ids"),
+    ("failed", "failed"),
+    ("pending", "pending (interrupted)"),
+)
+
+#: Rows shown in a result's table.
+_SHOWN = 20
 
 #: What the ``sent`` status promises (and what it does not).
 SENT_MEANS = (
@@ -37,7 +94,7 @@ class CampaignPlan:
     """What ``send()`` would do now, computed without sending or writing anything."""
 
     name: str
-    state: str  # new | resume | sent | conflict | extend
+    state: str  # new | resume | sent | conflict | extend | blocked
     recipients: int
     to_send: int
     batches: int
@@ -52,10 +109,46 @@ class CampaignPlan:
     note: str = ""
     duplicates: int = 0
     caveats: list = field(default_factory=list)
+    blocked: str = ""  # why a conflict/blocked plan cannot send, in a few words
 
     @property
     def errors(self) -> list:
         return [f for f in self.findings if getattr(f, "severity", "") == "error"]
+
+    @property
+    def state_text(self) -> str:
+        """The state in words: not sent yet / already sent / partly sent / blocked: ..."""
+        if self.state in ("conflict", "blocked"):
+            return f"blocked: {self.blocked or 'see the note'}"
+        if self.errors:
+            return "blocked: errors in the checks"
+        return STATE_NAMES.get(self.state, self.state)
+
+    def headline(self, bold: Callable[[str], str] = lambda s: f"**{s}**") -> str:
+        """``Will send to **378 people** (iOS, Android, Web) in 1 request, about 1 s.``"""
+        n = bold(people(self.to_send))
+        how = (
+            f"({platform_text(self.platforms)}) in {count(self.requests, 'request')}, "
+            f"{duration_text(self.estimated_seconds)}."
+        )
+        if self.state in ("conflict", "blocked") or self.errors:
+            why = (
+                "Fix the errors in the checks below first."
+                if self.errors
+                else (f"It is {self.state_text} (see below).")
+            )
+            return f"Nothing can be sent yet. {why}"
+        if self.state == "sent":
+            return "Already sent: sending again sends nothing, so nobody gets it twice."
+        if self.to_send == 0:
+            if self.state == "extend":
+                return "Everyone in this cohort was already reached: nothing to send."
+            return "Nobody to send to: the cohort is empty."
+        if self.state == "resume":
+            return f"Will finish the unfinished send: {n} left {how}"
+        if self.state == "extend":
+            return f"Will send to {n} not reached yet {how}"
+        return f"Will send to {n} {how}"
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "findings"}
@@ -66,59 +159,91 @@ class CampaignPlan:
 
     def __str__(self) -> str:
         lines = [
-            f"Campaign {self.name!r}: {self.state}",
+            f"Campaign {self.name!r}: {self.state_text}",
+            f"  {self.headline(lambda s: s)}",
             f"  recipients      {self.recipients:,} ({self.to_send:,} to send now)",
             f"  requests        {self.requests:,} in {self.batches:,} batches ({self.api} API)",
-            f"  platforms       {', '.join(self.platforms)}",
-            f"  personalization {self.personalization} ({self.reason})",
-            f"  est. duration   ~{self.estimated_seconds:.1f} s under the rate limits",
+            f"  platforms       {platform_text(self.platforms)}",
+            f"  personalization {self._mode_text()}",
+            f"  est. duration   {duration_text(self.estimated_seconds)} under the rate limits",
         ]
         for f in self.findings:
-            lines.append(f"  lint {f.severity:<7} {f.code}: {f.message}")
+            lines.append(f"  check {SEVERITY_WORDS.get(f.severity, f.severity)}: {f.message}")
         if self.note:
             lines.append(f"  note: {self.note}")
         lines += [f"  about: {c}" for c in self.caveats]
         lines.append("  sample request body:")
-        lines += ["    " + ln for ln in json.dumps(self.sample_payload, indent=2).splitlines()]
+        body = json.dumps(self.sample_payload, indent=2, ensure_ascii=False)
+        lines += ["    " + ln for ln in body.splitlines()]
         return "\n".join(lines)
+
+    def _mode_text(self) -> str:
+        word = MODE_WORDS.get(self.personalization, self.personalization)
+        if self.reason.lower().startswith(word.split()[0]):
+            return self.reason
+        return f"{word}: {self.reason}"
 
     def _repr_html_(self) -> str:
         e = html.escape
         rows = [
-            ("State", self.state),
-            ("Recipients", f"{self.recipients:,}"),
-            ("To send now", f"{self.to_send:,}"),
-            ("Requests / batches", f"{self.requests:,} / {self.batches:,} ({self.api} API)"),
-            ("Platforms", ", ".join(self.platforms)),
-            ("Personalization", f"{self.personalization} — {self.reason}"),
-            ("Estimated duration", f"~{self.estimated_seconds:.1f} s under the rate limits"),
+            ("Status", self.state_text),
+            ("People in the cohort", f"{self.recipients:,}"),
+            ("To send now", people(self.to_send)),
+            (
+                "Requests",
+                f"{count(self.requests, 'request')} ({count(self.batches, 'batch', 'batches')}, "
+                f"{self.api} API)",
+            ),
+            ("Platforms", platform_text(self.platforms)),
+            ("Personalization", self._mode_text()),
+            (
+                "Estimated duration",
+                f"{duration_text(self.estimated_seconds)} under OneSignal's rate limits"
+                if self.requests
+                else "nothing to send",
+            ),
         ]
         body = "".join(
-            f"<tr><th style='text-align:left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows
+            f"<tr><th style='text-align:left;padding-right:14px'>{e(k)}</th><td>{e(v)}</td></tr>"
+            for k, v in rows
         )
-        colors = {"error": "#b00020", "warning": "#a15c00", "info": "#555"}
-        lint = (
+        checks = (
             "".join(
-                f"<li style='color:{colors.get(f.severity, '#555')}'><b>{e(f.severity)}</b> "
-                f"{e(f.code)}: {e(f.message)}</li>"
+                f"<li title='{e(f.code)}' style='color:{SEVERITY_COLORS.get(f.severity, '#555')}'>"
+                f"<b>{e(SEVERITY_WORDS.get(f.severity, f.severity).capitalize())}:</b> "
+                f"{e(f.message)}</li>"
                 for f in self.findings
             )
-            or "<li>no findings</li>"
+            or "<li>No problems found.</li>"
         )
+        kind = "error" if self.errors or self.state in ("conflict", "blocked") else "info"
+        if self.state == "sent":
+            kind = "ok"
+        head = banner(e(self.headline(lambda s: f"\x00{s}\x01")).replace("\x00", "<b>")
+                      .replace("\x01", "</b>"), kind)  # fmt: skip
         note = f"<p><b>{e(self.note)}</b></p>" if self.note else ""
-        about = "".join(f"<p><i>{e(c)}</i></p>" for c in self.caveats)
+        about = "".join(f"<p style='color:#555'><i>{e(c)}</i></p>" for c in self.caveats)
         sample = e(json.dumps(self.sample_payload, indent=2, ensure_ascii=False))
-        return (
-            f"<div class='onesig-plan'><h4>Plan for campaign {e(self.name)}</h4>{note}"
-            f"<table>{body}</table>{about}<p>Lint</p><ul>{lint}</ul>"
+        inner = (
+            f"{head}{note}<table>{body}</table><p style='margin:10px 0 2px'><b>Checks</b></p>"
+            f"<ul style='margin-top:2px'>{checks}</ul>{about}"
             f"<details><summary>Sample request (key redacted)</summary><pre>{sample}</pre>"
-            "</details></div>"
+            "</details>"
         )
+        return card(f"Plan for campaign {self.name}", inner, css_class="onesig-plan")
+
+
+def _are(n: int, plural: str, singular: str) -> str:
+    return singular if n == 1 else plural
 
 
 @dataclass
 class CampaignResult:
-    """What a ``send()`` achieved: one row per recipient, from the journal, plus a summary."""
+    """What a ``send()`` achieved: one row per recipient, from the journal, plus a summary.
+
+    ``not_started``: set (to the number of people a send would reach) when the campaign has
+    sent nothing yet, so the card says so instead of showing zeros.
+    """
 
     name: str
     frame: Any = field(repr=False)
@@ -127,6 +252,7 @@ class CampaignResult:
     note: str = ""
     seconds: float = 0.0
     notification_ids: tuple[str, ...] = ()
+    not_started: int | None = None
 
     def to_frame(self):
         """external_id, status (see :data:`RESULT_STATUSES`), notification_id, error."""
@@ -152,6 +278,49 @@ class CampaignResult:
     def complete(self) -> bool:
         return len(self.frame) > 0 and not self.frame["status"].isin(("failed", "pending")).any()
 
+    def headline(self) -> tuple[str, str]:
+        """(kind ``ok``/``warn``/``error``/``info``, plain sentence) for the banner.
+
+        ``✓ Sent to 344 people. 34 are unsubscribed and were skipped. Nobody was sent this
+        twice.``
+        """
+        s = self.summary
+        if self.not_started is not None:
+            return "info", (
+                f"Not sent yet: click Send to {people(self.not_started)} above (or call "
+                "campaign.send()), then run this cell again."
+            )
+        if not s["recipients"]:
+            return "info", self.note or "Nothing recorded for this campaign yet."
+        sent, trouble = s["sent"], s["failed"] + s["pending"]
+        if sent == 0:
+            if self.note:
+                return "error", f"✗ {self.note}"
+            return "error", (
+                f"✗ Nothing was delivered: none of the {people(s['recipients'])} has a "
+                "subscribed device in this OneSignal app."
+            )
+        parts = [f"Sent to {people(sent)}."]
+        if self.already_sent and not self.requests:
+            parts = [f"Already sent earlier to {people(sent)}: nothing was sent again."]
+        n = s["unsubscribed"]
+        if n:
+            parts.append(
+                f"{n:,} {_are(n, 'are', 'is')} unsubscribed and {_are(n, 'were', 'was')} skipped."
+            )
+        n = s["not_reached"]
+        if n:
+            parts.append(
+                f"{n:,} {_are(n, 'are', 'is')} not in this OneSignal app (or "
+                f"{_are(n, 'have', 'has')} no subscribed device) and got nothing."
+            )
+        if s["invalid"]:
+            parts.append(f"{count(s['invalid'], 'empty id')} skipped.")
+        if trouble:
+            return "warn", "⚠ " + " ".join(parts + [self.note])
+        parts.append("Nobody was sent this twice.")
+        return "ok", "✓ " + " ".join(parts)
+
     def __repr__(self) -> str:
         s = self.summary
         extra = "".join(
@@ -164,70 +333,23 @@ class CampaignResult:
 
     def _repr_html_(self) -> str:
         e = html.escape
+        kind, text = self.headline()
+        head = banner(e(text), kind)
+        if self.not_started is not None:
+            return card(f"Campaign {self.name}", head, css_class="onesig-result")
         s = self.summary
-        keys = ["recipients", "sent", "unsubscribed", "not_reached", "invalid", "failed"]
-        keys += ["pending"] if s["pending"] else []
-        cells = "".join(f"<td><b>{s[k]:,}</b><br>{k}</td>" for k in keys + ["requests"])
-        note = f"<p><b>{e(self.note)}</b></p>" if self.note else ""
-        table = self.frame.head(20).to_html(index=False, na_rep="")
-        return (
-            f"<h4>Campaign {e(self.name)}</h4>{note}<table><tr>{cells}</tr></table>"
-            f"<p><i>{e(SENT_MEANS)}</i></p>{table}"
+        cells = [(s["recipients"], "people in the cohort")]
+        cells += [(s[k], label) for k, label in _STATUS_LABELS if s[k] or k in ("sent", "failed")]
+        cells.append((self.requests, "requests made now"))
+        note = ""
+        if self.note and kind == "ok":
+            note = f"<p><b>{e(self.note)}</b></p>"
+        cols = ["external_id", "status", "error", "notification_id"]
+        shown = self.frame[cols].head(_SHOWN).rename(columns={"error": "why"}).fillna("")
+        table = shown.to_html(index=False, na_rep="", justify="left")
+        body = (
+            f"{head}{note}{count_cells(cells)}<p style='color:#555'><i>{e(SENT_MEANS)}</i></p>"
+            f"{table_caption(min(_SHOWN, len(self.frame)), len(self.frame), 'result.to_frame()')}"
+            f"{table}"
         )
-
-
-@dataclass
-class CampaignReport:
-    """Delivery statistics per notification, totals, per-platform breakdown and a funnel chart."""
-
-    name: str
-    frame: Any
-    platforms: Any
-    targeted: int
-    complete: bool
-
-    @property
-    def totals(self) -> dict:
-        cols = ("successful", "failed", "errored", "converted", "remaining")
-        return {c: int(self.frame[c].fillna(0).sum()) if len(self.frame) else 0 for c in cols}
-
-    def figure(self):
-        """A matplotlib funnel: targeted -> delivered -> clicked, beside failed/errored."""
-        from matplotlib.figure import Figure
-
-        t = self.totals
-        stages = [
-            ("Targeted", self.targeted),
-            ("Delivered", t["successful"]),
-            ("Clicked", t["converted"]),
-        ]
-        fig = Figure(figsize=(6, 2.6))
-        ax = fig.subplots()
-        labels = [s for s, _ in stages][::-1]
-        values = [v for _, v in stages][::-1]
-        top = max(values + [1])
-        ax.barh(labels, values, left=[(top - v) / 2 for v in values], color="#e54b4d")
-        for i, v in enumerate(values):
-            ax.text(top / 2, i, f"{v:,}", ha="center", va="center", color="black")
-        ax.set_xticks([])
-        lost = f"unsubscribed/failed {t['failed']:,} · errored {t['errored']:,}"
-        ax.set_title(f"{self.name}: delivery funnel ({lost})", fontsize=9)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        fig.tight_layout()
-        return fig
-
-    def _repr_html_(self) -> str:
-        import base64
-        import io
-
-        buf = io.BytesIO()
-        self.figure().savefig(buf, format="png", dpi=80)
-        img = base64.b64encode(buf.getvalue()).decode()
-        state = "complete" if self.complete else "still processing (call report() again later)"
-        return (
-            f"<h4>Delivery report: {html.escape(self.name)} ({state})</h4>"
-            f"<img src='data:image/png;base64,{img}'/>"
-            f"{self.frame.to_html(index=False, na_rep='')}"
-            f"<p>Per platform</p>{self.platforms.to_html(na_rep='')}"
-        )
+        return card(f"Campaign {self.name}", body, css_class="onesig-result")

@@ -3,15 +3,18 @@
     onesig-nb send --cohort workspace/segment-logs --audience cart_abandoners \\
         --message message.yaml --name cart-nudge-2025-03 [--journal campaigns.sqlite] \\
         [--dry-run] [--yes] [--api legacy|current] [--exclude-platform ios] [--resend-expired]
+        [--sandbox]
 
 It prints the plan, then sends through the same journal as the notebook: a re-run of the same
 command resumes an interrupted send and sends nothing twice; a finished campaign says so and
-sends nothing. Credentials come from the environment or ``.env`` (never from the command line);
-with none set, :func:`onesig_nb.connect` starts the local sandbox.
+sends nothing. Credentials come from the environment or ``.env`` (never from the command line).
+With none set it refuses to send (a scheduler box that lost its ``.env`` must not report
+success every morning while reaching nobody); ``--sandbox`` rehearses against a temporary local
+sandbox instead. A ``--dry-run`` without credentials plans against that sandbox and says so.
 
-Exit codes: 0 sent (or dry run / nothing left to send), 1 error or some recipients failed
-(or are still pending),
-2 bad command line, 3 confirmation needed (pass ``--yes``).
+Exit codes: 0 sent (or dry run / nothing left to send), 1 error, no credentials, some
+recipients failed or pending, or nobody was reached, 2 bad command line, 3 confirmation needed
+(pass ``--yes``).
 """
 
 from __future__ import annotations
@@ -54,7 +57,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="resume batches attempted more than 29 days ago (OneSignal no longer dedupes them)",
     )
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="with no credentials set: rehearse against a temporary local sandbox",
+    )
     return p
+
+
+#: Why a send without credentials is refused.
+NO_CREDENTIALS = (
+    "No ONESIGNAL_REST_API_KEY: refusing to send from a scheduled run to a temporary sandbox. "
+    "Set ONESIGNAL_APP_ID and ONESIGNAL_REST_API_KEY (environment or .env), or pass --sandbox "
+    "to rehearse."
+)
 
 
 def _err(text: str) -> None:
@@ -71,12 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from .campaign import Campaign
         from .cohort import load_cohort
+        from .config import load_credentials
         from .message import Message
         from .onesignal import connect
 
+        rehearsal = load_credentials() is None
+        if rehearsal and not (args.sandbox or args.dry_run):
+            _err(NO_CREDENTIALS)
+            return EXIT_ERROR
         message = Message.from_yaml(args.message)
         cohort = load_cohort(args.cohort, audience=args.audience)
         client = connect(api=args.api)
+        if rehearsal:
+            print(
+                "No credentials set: this run uses a temporary local sandbox; nothing reaches "
+                "real users."
+            )
         camp = Campaign(
             args.name,
             cohort,
@@ -124,7 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{s['requests']} requests. ('sent' = accepted by OneSignal; delivery per device is in "
         "the campaign's report().)"
     )
-    return EXIT_ERROR if s["failed"] or s["pending"] else EXIT_OK
+    if s["failed"] or s["pending"]:
+        return EXIT_ERROR
+    if s["not_reached"] and not s["sent"] and not result.already_sent:
+        _err(
+            f"nobody was reached: {s['not_reached']:,} of {s['recipients']:,} people are not in "
+            "this OneSignal app or have no subscribed device. Check the app id and the cohort."
+        )
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

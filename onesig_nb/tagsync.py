@@ -23,6 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .campaign_batches import as_cohort, client_secret
+from .campaign_html import (
+    banner,
+    card,
+    count,
+    count_cells,
+    duration_text,
+    people,
+    table_caption,
+    tags_text,
+)
 from .config import redact
 from .errors import CampaignConflict, ValidationError
 from .journal import Journal, open_journal
@@ -68,16 +78,51 @@ class TagSyncPlan:
     tags_deleted: int
     estimated_seconds: float
     sample: dict = field(default_factory=dict)
+    tag_names: tuple[str, ...] = ()
+
+    def headline(self) -> str:
+        """``Will update 236 people: set 472 tags (plan, ltv), delete 0.``"""
+        names = f" ({', '.join(self.tag_names)})" if self.tag_names else ""
+        if not self.changed_users:
+            return (
+                f"Nothing to update: all {people(self.users)} already have these tags{names} "
+                "as this journal last wrote them."
+            )
+        return (
+            f"Will update {people(self.changed_users)}: set {count(self.tags_set, 'tag')}"
+            f"{names}, delete {self.tags_deleted:,}."
+        )
 
     def __str__(self) -> str:
         return (
-            f"TagSync {self.name!r}: {self.changed_users:,} of {self.users:,} users changed, "
-            f"{self.requests:,} requests ({self.tags_set:,} tags set, {self.tags_deleted:,} "
-            f"deleted), ~{self.estimated_seconds:.1f} s"
+            f"TagSync {self.name!r}: {self.headline()} {self.unchanged_users:,} unchanged; "
+            f"{count(self.requests, 'request')}, {duration_text(self.estimated_seconds)}."
         )
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(str(self))}\nsample: {html.escape(repr(self.sample))}</pre>"
+        e = html.escape
+        cells = count_cells(
+            [
+                (self.users, "people in the cohort"),
+                (self.changed_users, "to update"),
+                (self.unchanged_users, "unchanged"),
+                (self.tags_set, "tags to set"),
+                (self.tags_deleted, "tags to delete"),
+                (self.requests, "requests"),
+            ]
+        )
+        sample = ""
+        if self.sample.get("external_id"):
+            sample = (
+                f"<p>For example <code>{e(str(self.sample['external_id']))}</code>: "
+                f"<code>{e(tags_text(self.sample.get('tags')))}</code></p>"
+            )
+        body = (
+            f"{banner(e(self.headline()), 'info' if self.changed_users else 'ok')}{cells}{sample}"
+            f"<p style='color:#555'>{e(duration_text(self.estimated_seconds))} under "
+            "OneSignal's rate limits. An empty trait deletes its tag.</p>"
+        )
+        return card(f"Tag sync plan {self.name}", body, css_class="onesig-tagplan")
 
 
 @dataclass
@@ -95,7 +140,7 @@ class TagSyncResult:
     seconds: float = 0.0
 
     def to_frame(self):
-        """external_id, status (updated/unchanged/not_in_onesignal/failed), tags, error."""
+        """external_id, status (updated/unchanged/not_in_onesignal/failed), tags, note."""
         return self.frame.copy()
 
     @property
@@ -117,9 +162,45 @@ class TagSyncResult:
             f"requests={self.requests})"
         )
 
+    def headline(self) -> tuple[str, str]:
+        """(banner kind, sentence): ``✓ Updated the tags of 211 people. 25 are not ...``."""
+        s = self.summary
+        parts = [
+            f"Updated the tags of {people(s['updated'])}."
+            if s["updated"]
+            else "No tags needed changing."
+        ]
+        if s["unchanged"] and s["updated"]:
+            parts.append(f"{people(s['unchanged'])} already had them.")
+        n = s["not_in_onesignal"]
+        if n:
+            parts.append(
+                f"{n:,} {'is' if n == 1 else 'are'} not in OneSignal yet (never opened the app); "
+                "a later run writes their tags."
+            )
+        if s["failed"]:
+            parts.append(f"{people(s['failed'])} failed: run it again to retry them.")
+            return "warn", "⚠ " + " ".join(parts)
+        return "ok", "✓ " + " ".join(parts)
+
     def _repr_html_(self) -> str:
-        head = html.escape(repr(self))
-        return f"<p>{head}</p>{self.frame.head(20).to_html(index=False, na_rep='')}"
+        e = html.escape
+        s = self.summary
+        kind, text = self.headline()
+        cells = count_cells(
+            [
+                (s["updated"], "updated"),
+                (s["unchanged"], "unchanged"),
+                (s["not_in_onesignal"], "not in OneSignal yet"),
+                (s["failed"], "failed"),
+                (self.requests, "requests made now"),
+            ]
+        )
+        shown = self.frame.head(20).copy()
+        shown["tags"] = shown["tags"].map(tags_text)
+        caption = table_caption(len(shown), len(self.frame), "result.to_frame()")
+        body = f"{banner(e(text), kind)}{cells}{caption}{shown.to_html(index=False, na_rep='', justify='left')}"
+        return card(f"Tag sync {self.name}", body, css_class="onesig-tagresult")
 
 
 class TagSync:
@@ -214,6 +295,7 @@ class TagSync:
             tags_deleted=sum(1 for v in values if v == ""),
             estimated_seconds=round(parts / limits.USER_UPDATES_PER_SECOND, 2),
             sample={"external_id": sample[0], "tags": sample[1]},
+            tag_names=tuple(self.tag_map.get(t, t) for t in self.tags),
         )
 
     def run(self, *, progress: Any = True) -> TagSyncResult:
@@ -256,10 +338,12 @@ class TagSync:
                     missing,
                 )
         rows = []
+        names = [self.tag_map.get(t, t) for t in self.tags]
         for eid in map(str, self.cohort.df["external_id"].tolist()):
             status, tags, err = outcome.get(eid, ("unchanged", {}, None))
+            tags = {n: tags[n] for n in names if n in tags}  # in the order they were asked for
             rows.append((eid, status, tags, err))
-        frame = pd.DataFrame(rows, columns=["external_id", "status", "tags", "error"])
+        frame = pd.DataFrame(rows, columns=["external_id", "status", "tags", "note"])
         result = TagSyncResult(self.name, frame, requests, time.monotonic() - started)
         log.info("tag sync %s: %s", self.name, result.summary)
         return result

@@ -18,9 +18,39 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..campaign_views import FIX_CHECKS
 from ..errors import OneSigNbError
 
-__all__ = ["SendPanel"]
+__all__ = ["SendPanel", "describe_test_send"]
+
+#: Why a QA id did not get the test, per result status.
+_NOT_DELIVERED = {
+    "unsubscribed": "has no subscribed device in this OneSignal app",
+    "not_reached": "is not in this OneSignal app",
+    "invalid": "is not a valid external id",
+}
+
+
+def describe_test_send(result: Any, ids: list[str]) -> tuple[str, str]:
+    """(message, kind) of a test send: ``ok`` when every QA id got it, ``warn`` when some did
+    not, ``error`` when nobody did; each miss is named with its reason."""
+    frame = result.to_frame()
+    got = [str(i) for i in frame.loc[frame.status == "sent", "external_id"]]
+    misses, unknown = [], False
+    for row in frame[frame.status != "sent"].itertuples():
+        unknown = unknown or row.status in ("unsubscribed", "not_reached")
+        why = _NOT_DELIVERED.get(row.status) or f"failed: {row.error or 'no reason given'}"
+        misses.append(f"{row.external_id!r} {why}")
+    if not misses:
+        return f"Test sent to {len(got)} of {len(ids)} QA ids ({', '.join(got)}).", "ok"
+    check = " Check the id (OneSignal dashboard > Audience > Users)." if unknown else ""
+    if not got:
+        return f"Test NOT delivered: {'; '.join(misses)}.{check}", "error"
+    return (
+        f"Test sent to {len(got)} of {len(ids)} QA ids ({', '.join(got)}). Not delivered: "
+        f"{'; '.join(misses)}.{check}",
+        "warn",
+    )
 
 
 class SendPanel(widgets.VBox):
@@ -36,6 +66,7 @@ class SendPanel(widgets.VBox):
         self._report = report
         self._report_options = dict(report_options or {})
         self._lock = threading.Lock()
+        self._tested = False  # a test was sent from this panel: "Send another test"
         self.plan_view = widgets.HTML()
         self.qa_ids = widgets.Text(
             value=", ".join(campaign.test_users),
@@ -82,24 +113,46 @@ class SendPanel(widgets.VBox):
         self.plan = self.campaign.plan()
         self.plan_view.value = self.plan._repr_html_()
         n = self.plan.to_send
-        blocked = bool(self.plan.errors) or self.plan.state == "conflict"
+        blocked = bool(self.plan.errors) or self.plan.state in ("conflict", "blocked")
         if self.plan.state == "sent":
             self.send_button.description = "Already sent"
         else:
             self.send_button.description = f"Send to {n:,} people"
         self.send_button.disabled = blocked or n == 0
-        self.test_button.disabled = bool(self.plan.errors)
-        self.confirm_text.placeholder = f"type {n} or {self.campaign.name}"
+        self.test_button.disabled = bool(self.plan.errors) or self.plan.state == "blocked"
+        if self._tested:
+            self.test_button.description = "Send another test"
+        self.confirm_text.placeholder = f"type {n} or {self.campaign.name}" if n else ""
         if blocked:
-            self._say(self.plan.note or "Fix the lint errors in the plan before sending.", "error")
+            text = FIX_CHECKS if self.plan.errors or not self.plan.note else self.plan.note
+            self._say(text, "error")
 
     def _say(self, text: str, kind: str = "info") -> None:
-        color = {"error": "#b00020", "ok": "#1b7f3b"}.get(kind, "#333")
+        color = {"error": "#b00020", "ok": "#1b7f3b", "warn": "#8a5a00"}.get(kind, "#333")
         self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
 
     def _set_busy(self, busy: bool) -> None:
         for b in (self.test_button, self.send_button, self.confirm_button, self.cancel_button):
             b.disabled = busy
+
+    def to_html(self) -> str:
+        """Static HTML of the panel: the plan, the last message and result, the report."""
+        parts = [
+            self.plan_view.value,
+            self.status.value,
+            self.results.value,
+            self.report_view.value,
+        ]
+        return "<div class='onesig-send-panel'>" + "".join(p for p in parts if p) + "</div>"
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        # A live kernel renders the widget; a saved notebook, nbviewer or GitHub shows the HTML.
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"] = self.to_html()
+        return bundle
 
     # -- handlers -----------------------------------------------------------------------------
     def _on_test(self, _button: Any = None) -> None:
@@ -109,8 +162,8 @@ class SendPanel(widgets.VBox):
         try:
             self._set_busy(True)
             res = self.campaign.send_test(ids)
-            s = res.summary
-            self._say(f"Test sent to {s['sent']} of {len(ids)} QA ids ({', '.join(ids)}).", "ok")
+            self._tested = True
+            self._say(*describe_test_send(res, ids))
         except OneSigNbError as exc:
             self._say(str(exc), "error")
         finally:
@@ -156,12 +209,8 @@ class SendPanel(widgets.VBox):
             # The number the person confirmed, not True: if the plan changed since (cohort
             # re-bound, another kernel sent), the campaign refuses instead of sending to more.
             result = self.campaign.send(confirm=self.plan.to_send, progress=self._progress)
-            self.results.value = result._repr_html_()
-            s = result.summary
-            kind = "error" if s["failed"] or s["pending"] else "ok"
-            self._say(
-                result.note or f"Sent to {s['sent']:,} people ({s['requests']} requests).", kind
-            )
+            self.results.value = result._repr_html_()  # opens with the big banner
+            self.status.value = ""
             if self._report and result.notification_ids:
                 self.report_view.value = self.campaign.report(**self._report_options)._repr_html_()
         except OneSigNbError as exc:

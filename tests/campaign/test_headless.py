@@ -72,3 +72,39 @@ def test_bad_inputs_exit_with_clear_messages(files, capsys, tmp_path):
     assert main(argv({**files, "journal": str(bad)}, "x")) == 1
     assert "Move that file aside" in capsys.readouterr().err
     assert main(["--name", "x"]) == 2
+
+
+def test_dry_run_prints_real_characters_not_escapes(files, capsys):
+    assert main(argv(files, "cli-chars", "--dry-run")) == 0
+    out = capsys.readouterr().out
+    assert "\\u2026" not in out and "…" in out  # the masked key: "Key …abcd"
+
+
+@pytest.fixture
+def bare(files, monkeypatch, tmp_path):
+    """The same files, but a scheduler box that lost its credentials."""
+    for name in ("ONESIGNAL_APP_ID", "ONESIGNAL_REST_API_KEY", "ONESIGNAL_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return files
+
+
+def test_send_without_credentials_refuses_and_starts_no_sandbox(bare, capsys, monkeypatch):
+    from onesig_nb import onesignal
+
+    monkeypatch.setattr(onesignal, "connect", lambda **kw: pytest.fail("must not connect"))
+    assert main(argv(bare, "cli-nokey")) == 1
+    err = capsys.readouterr().err
+    assert (
+        "No ONESIGNAL_REST_API_KEY: refusing to send from a scheduled run to a temporary "
+        "sandbox. Set ONESIGNAL_APP_ID and ONESIGNAL_REST_API_KEY (environment or .env), or "
+        "pass --sandbox to rehearse." in err
+    )
+
+
+def test_sandbox_rehearsal_that_reaches_nobody_exits_nonzero(bare, capsys):
+    # --sandbox: an empty temporary sandbox knows none of these people
+    assert main(argv(bare, "cli-rehearse", "--sandbox")) == 1
+    captured = capsys.readouterr()
+    assert "temporary local sandbox" in captured.out
+    assert "nobody was reached" in captured.err

@@ -11,6 +11,9 @@ import onesig_nb as osn
 from onesig_nb.campaign import Campaign
 from onesig_nb.message import Message
 from onesig_nb.widgets import SendPanel
+from onesig_nb.widgets.send_panel import describe_test_send
+
+RED, AMBER, GREEN = "#b00020", "#8a5a00", "#1b7f3b"
 
 N = 60
 
@@ -27,6 +30,7 @@ def sb():
     with osn.Sandbox() as sandbox:
         sandbox.add_users(roster)
         sandbox.add_users([{"external_id": "qa-9", "platform": "web"}])
+        sandbox.add_users([{"external_id": "qa-off", "platform": "ios", "subscribed": False}])
         yield sandbox
 
 
@@ -108,3 +112,64 @@ def test_confirm_sends_the_typed_count_so_a_changed_cohort_is_refused(panel, sb)
     assert sb.request_count() == before
     assert f"confirmed for {N} people" in panel.status.value
     assert panel.campaign.status == "new"
+
+
+def test_a_test_send_that_reached_nobody_is_red_with_the_reason(panel):
+    panel.qa_ids.value = "nobody-here"
+    panel.test_button.click()
+    status = panel.status.value
+    assert RED in status and GREEN not in status
+    assert "Test NOT delivered: &#x27;nobody-here&#x27; is not in this OneSignal app" in status
+    assert "Audience &gt; Users" in status
+
+
+def test_a_test_send_that_reached_some_is_amber_and_names_each_miss(panel):
+    panel.qa_ids.value = "qa-9, qa-off"
+    panel.test_button.click()
+    status = panel.status.value
+    assert AMBER in status and "Test sent to 1 of 2 QA ids (qa-9)" in status
+    assert "&#x27;qa-off&#x27; has no subscribed device in this OneSignal app" in status
+
+
+def test_a_failed_test_send_shows_the_error_text():
+    frame = pd.DataFrame(
+        {"external_id": ["qa-1"], "status": ["failed"], "notification_id": [None],
+         "error": ["TransportError: could not connect to 127.0.0.1:9"]}
+    )  # fmt: skip
+    result = osn.CampaignResult("c (test)", frame)
+    text, kind = describe_test_send(result, ["qa-1"])
+    assert kind == "error" and "could not connect to 127.0.0.1:9" in text
+
+
+def test_after_a_test_the_button_offers_another_and_after_sending_no_type_0(panel):
+    assert panel.test_button.description == "Send test"
+    panel.test_button.click()
+    assert panel.test_button.description == "Send another test"
+    panel.send_button.click()
+    panel.confirm_text.value = str(N)
+    panel.confirm_button.click()
+    assert panel.confirm_text.placeholder == "" and "type 0" not in panel.confirm_text.placeholder
+    assert f"Sent to {N} people." in panel.results.value and "font-size:16px" in panel.results.value
+
+
+def test_saved_notebooks_show_the_plan_and_the_last_result_as_html(panel):
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "Will send to <b>60 people</b>" in bundle["text/html"]
+    panel.send_button.click()
+    panel.confirm_text.value = str(N)
+    panel.confirm_button.click()
+    html = panel._repr_mimebundle_()["text/html"]
+    assert f"Sent to {N} people." in html and "Delivery report" in html
+
+
+def test_a_liquid_syntax_error_shows_the_plan_and_blocks_sending(sb, tmp_path):
+    client = osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url)
+    cohort = osn.Cohort.from_frame(pd.DataFrame({"external_id": ["sp-000"], "first_name": "Ana"}))
+    camp = Campaign("broken", cohort, Message(contents="Hi {{ first_name"), client,
+                    journal=tmp_path / "j")  # fmt: skip
+    panel = SendPanel(camp)  # does not raise
+    assert "Checks" in panel.plan_view.value and panel.plan.state == "blocked"
+    assert "Fix the errors in the checks above before sending." in panel.status.value
+    assert panel.send_button.disabled and panel.test_button.disabled
+    client.close()
