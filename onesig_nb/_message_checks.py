@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from .errors import ValidationError
 from .onesignal import limits
 
@@ -150,6 +152,74 @@ def _check_send_after(value: Any) -> str | None:
         f"send_after {value!r} is not a date and time OneSignal can read; use ISO 8601 with a "
         "zone, e.g. '2025-09-24T14:00:00-07:00' or '2025-09-24 14:00:00 GMT-0700'."
     )
+
+
+def _check_ios_attachments(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _fail(
+            "ios_attachments must be a {id: url} dict of text, e.g. {'hero': 'https://...'}."
+        )
+    return dict(value) or None
+
+
+_TIME_OF_DAY_RE = re.compile(
+    r"^(1[0-2]|0?[1-9]):[0-5]\d(:[0-5]\d)?\s?(AM|PM)$|^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", re.I
+)
+
+
+def _check_delivery(delayed_option: Any, delivery_time_of_day: Any) -> None:
+    """Raise unless delayed_option and delivery_time_of_day are allowed, alone and together."""
+    if delayed_option is not None and delayed_option not in ("timezone", "last-active"):
+        raise _fail(
+            f"delayed_option {delayed_option!r} is not allowed; use 'timezone' (deliver at "
+            "delivery_time_of_day in each user's zone) or 'last-active'."
+        )
+    if delivery_time_of_day is not None:
+        if not isinstance(delivery_time_of_day, str) or not _TIME_OF_DAY_RE.match(
+            delivery_time_of_day.strip()
+        ):
+            raise _fail(
+                f"delivery_time_of_day {delivery_time_of_day!r} is not a time of day; use "
+                "e.g. '9:00AM', '21:45' or '9:45:30'."
+            )
+        if delayed_option != "timezone":
+            raise _fail("delivery_time_of_day only works with delayed_option='timezone'; add it.")
+
+
+def _check_ttl(ttl: Any) -> int | None:
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, np.integer)):
+        raise _fail(f"ttl must be a whole number of seconds, not {ttl!r}.")
+    if not 0 <= int(ttl) <= limits.MAX_TTL_SECONDS:
+        raise _fail(
+            f"ttl {ttl} is out of range; OneSignal accepts 0 to "
+            f"{limits.MAX_TTL_SECONDS:,} seconds (28 days). Default is "
+            f"{limits.DEFAULT_TTL_SECONDS:,} (3 days)."
+        )
+    return int(ttl)
+
+
+def _check_priority(priority: Any) -> int | None:
+    if priority is not None and (isinstance(priority, bool) or priority not in (5, 10)):
+        raise _fail(f"priority {priority!r} is not allowed; use 10 (high) or 5 (normal).")
+    return int(priority) if priority is not None else None
+
+
+def _check_name(name: Any) -> str | None:
+    if name is not None:
+        if not isinstance(name, str):
+            raise _fail(f"name must be text, not {type(name).__name__}.")
+        if len(name) > limits.MAX_NAME_CHARS:
+            raise _fail(
+                f"name is {len(name)} characters; OneSignal allows {limits.MAX_NAME_CHARS}. "
+                "Shorten it."
+            )
+    return name
 
 
 # --------------------------------------------------------------------------------------------
