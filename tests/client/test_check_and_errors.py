@@ -141,7 +141,9 @@ def test_connect_gives_a_context_manager_that_closes_the_client(monkeypatch, san
     monkeypatch.setenv("ONESIGNAL_API_BASE", sandbox.url)
     with osn.connect() as client:
         assert client.check()["sandbox"] is True
-        client.edit_tags_bulk([("u_000001", {"plan": "pro"})])
+        # write back the value it has, so the shared sample sandbox is left as it was
+        plan = sandbox.user_tags("u_000001").get("plan", "")
+        client.edit_tags_bulk([("u_000001", {"plan": plan})])
         thread = client.engine._thread
         assert thread.is_alive()
     assert not thread.is_alive() and client._engine is None

@@ -8,7 +8,20 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+import onesig_nb as osn
 from onesig_nb.onesignal import OneSignal, TagEdit
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A sandbox of this module's own: these tests write tags, which must not leak into the
+    session-wide sample sandbox other tests compare previews against."""
+    with osn.Sandbox() as sb:
+        sb.add_users([{"external_id": f"u_{i:06d}", "platform": "android"} for i in range(40)])
+        yield sb
+
 
 SCRIPT = textwrap.dedent(
     """
