@@ -23,6 +23,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 KEEP = "keep-output"  # the only cells whose outputs are committed
+CHECK = "check"  # cells that check against the sample's known answers, collapsed in Lab
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 VOLATILE_MIME = ("application/vnd.jupyter.widget-view+json", "application/javascript")
 # A kept output must never carry one of these (checked again by the hygiene test).
@@ -44,6 +45,16 @@ def _cells_module():
     return module
 
 
+def _metadata(tags: list[str]) -> dict:
+    """Cell metadata: its tags, and check cells (tag ``check``) collapsed in JupyterLab."""
+    meta: dict = {}
+    if tags:
+        meta["tags"] = list(tags)
+    if CHECK in tags:
+        meta["jupyter"] = {"source_hidden": True}
+    return meta
+
+
 def make_notebook(cells: list[tuple]) -> nbformat.NotebookNode:
     """A notebook from ``(kind, source[, tags])`` tuples, kind ``"md"`` or ``"code"``."""
     nb = nbformat.v4.new_notebook()
@@ -55,8 +66,7 @@ def make_notebook(cells: list[tuple]) -> nbformat.NotebookNode:
             source
         )
         cell.pop("id", None)
-        if tags:
-            cell.metadata["tags"] = tags
+        cell.metadata = _metadata(tags)
         nb.cells.append(cell)
     nb.nbformat, nb.nbformat_minor = 4, 4  # no cell ids: stable diffs
     return nb
@@ -87,7 +97,7 @@ def sanitize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         cell.pop("id", None)
         tags = cell.get("metadata", {}).get("tags", [])
-        cell.metadata = {"tags": tags} if tags else {}
+        cell.metadata = _metadata(tags)
         if cell.cell_type != "code":
             continue
         number += 1
