@@ -56,9 +56,15 @@ def _start(kind: str, sample_workspace: Path, tmp_path_factory, artifacts_dir: P
 
     root = tmp_path_factory.mktemp(f"stack-{kind}")
     ws = _copy_workspace(sample_workspace, root / "workspace")
+    # a copy of the notebooks: JupyterLab autosaves what it runs, and the committed notebooks
+    # must stay exactly as they are (tests/notebooks checks them)
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    for nb in NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy2(nb, notebooks / nb.name)
     return start(
         ws,
-        NOTEBOOKS,
+        notebooks,
         port=0,
         voila="01-quickstart.ipynb" if kind == "voila" else None,
         users=600,

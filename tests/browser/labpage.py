@@ -20,11 +20,17 @@ def run_all_cells(page: Page) -> None:
 
 
 def wait_all_ran(page: Page, timeout_ms: int = 120_000) -> None:
-    """Wait until no cell is queued or running ('[*]') and the kernel is idle again."""
+    """Wait until no cell is queued or running ('[*]') and the kernel is idle again.
+
+    Check cells are collapsed, and JupyterLab leaves a collapsed cell's prompt empty; every
+    other prompt must show its execution number.
+    """
     page.wait_for_function(
         """() => {
-            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const texts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.textContent.trim());
+            return texts.some(t => /\\[\\d+\\]/.test(t))
+                && texts.every(t => t === '' || /\\[\\d+\\]/.test(t));
         }""",
         timeout=timeout_ms,
     )
