@@ -61,10 +61,21 @@ def _lang_map(body: dict, name: str, *, required: bool = False) -> dict[str, str
 
 
 def _check_template(text: str, field: str) -> None:
+    """Refuse a template that cannot parse or names an unknown filter (as the preview does).
+
+    It is not rendered here: an error that depends on a user's tags (``divided_by: score``
+    with a score of 0) is that user's delivery row, ``status="errored"``, not a 400 for all.
+    """
+    if "{" not in text:
+        return
     try:
-        render_text(text, {})
-    except Exception as exc:  # LiquidError, or anything python-liquid raises on odd input
+        template = environment().from_string(text)
+    except Exception as exc:  # LiquidSyntaxError, or anything python-liquid raises on odd input
         raise Rejected(f"{field} has invalid Liquid syntax: {exc}") from None
+    known = environment().filters
+    unknown = [name for name in template.filter_names() if name not in known]
+    if unknown:
+        raise Rejected(f"{field} uses an unknown Liquid filter: {unknown[0]}")
 
 
 def _string_list(value: Any, field: str) -> list[str]:

@@ -6,6 +6,9 @@ ids, times and value; identifies keep their traits; every other message keeps on
 the report can count it. Lines DuckDB cannot read come back as all-NULL rows; only the files
 that have some are re-read in Python to find the line numbers. A file DuckDB cannot decompress
 is skipped and reported (or, if no file can be blamed, a :class:`SourceError` is raised).
+
+A message without a readable ``timestamp`` is ordered (and compared with ``as_of``) by its
+``receivedAt``, Segment's own fallback clock, rather than sorting before every dated message.
 """
 
 from __future__ import annotations
@@ -140,7 +143,8 @@ def _message_columns(get: dict[str, str], personas: tuple[str, str]) -> str:
         {keep} {get["messageId"]} END AS message_id,
         {keep} {get["userId"]} END AS user_id,
         {keep} {get["anonymousId"]} END AS anonymous_id,
-        {keep} try_cast({get["timestamp"]} AS TIMESTAMPTZ) END AS ts,
+        {keep} COALESCE(try_cast({get["timestamp"]} AS TIMESTAMPTZ),
+                        try_cast({get["receivedAt"]} AS TIMESTAMPTZ)) END AS ts,
         {keep} try_cast({get["receivedAt"]} AS TIMESTAMPTZ) END AS received_at,
         {keep} {cls} END AS cclass,
         {keep} {key} END AS ckey,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from onesig_nb.errors import SourceError
@@ -53,10 +54,16 @@ def _id_column(frame: pd.DataFrame, id_type: str) -> pd.Series:
     )
 
 
+def _is_true(value: object) -> bool:
+    if isinstance(value, (bool, np.bool_)):  # np.bool_ rides in object columns with gaps
+        return bool(value)
+    return isinstance(value, str) and value.lower() == "true"
+
+
 def _truthy(col: pd.Series) -> pd.Series:
     if col.dtype == bool:
         return col
-    return col.map(lambda v: v is True or (isinstance(v, str) and v.lower() == "true"))
+    return col.map(_is_true).astype(bool)
 
 
 def read_frame(
