@@ -20,10 +20,22 @@ from liquid import Environment
 __all__ = ["environment", "render_context", "render_text"]
 
 
+#: A push is a few hundred characters. These bounds stop a runaway template (a loop over
+#: ``(1..100000000)``, a huge output) from hanging a notebook kernel or the sandbox; Liquid
+#: raises its own error instead, which lint and the preview report like any template error.
+LOOP_ITERATION_LIMIT = 10_000
+OUTPUT_STREAM_LIMIT = 100_000  # characters
+
+
+class _BoundedEnvironment(Environment):
+    loop_iteration_limit = LOOP_ITERATION_LIMIT
+    output_stream_limit = OUTPUT_STREAM_LIMIT
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """One shared Liquid environment (templates are cached by source text)."""
-    return Environment()
+    return _BoundedEnvironment()
 
 
 @lru_cache(maxsize=4096)
