@@ -3,7 +3,8 @@
 Single calls go over one pooled ``requests.Session``; bulk work (many tag edits, multi-batch
 pushes) runs on the asyncio :class:`~.engine.Engine` in a background thread. Both share one
 retry policy, one rate limiter and one error translation, and both speak through
-:mod:`.dialects`, the only place that knows the wire formats.
+:mod:`.dialects`, the only place that knows the wire formats. The single-call machinery lives
+in :mod:`.calls`, the tag edits in :mod:`.tagedits`; :class:`OneSignal` combines them.
 
 >>> with OneSignal(app_id, api_key, base_url=sandbox.url) as client:   # doctest: +SKIP
 ...     result = client.send_push(cohort.external_ids, {"contents": {"en": "Hi"}})
@@ -12,36 +13,26 @@ retry policy, one rate limiter and one error translation, and both speak through
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import math
 import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
 
 from ..config import default_base_url, mask
 from ..errors import AuthError, OneSigNbError, ValidationError
-from ..tags import tag_value
-from . import limits
-from .dialects import decode_body, dialect_for, error_for
-from .models import (
-    NotificationRequest,
-    NotificationResponse,
-    NotificationStats,
-    TagEdit,
-    TagEditResult,
-)
+from .calls import SingleCalls, _is_loopback
+from .dialects import dialect_for
+from .models import NotificationRequest, NotificationResponse, NotificationStats
 from .push import PushResult, split_push, unique_ids
-from .ratelimit import CREATE, USERS, VIEW, RateLimiter
-from .retry import CONNECTION, TIMEOUT, RetryPolicy, transport_error
+from .ratelimit import CREATE, VIEW, RateLimiter
+from .retry import RetryPolicy
 from .secrets import Headers, Secret, clean_credentials, scrub
+from .tagedits import TagEdits, _tag_chunks, clean_tags  # noqa: F401  (re-exported names)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -63,7 +54,7 @@ DEFAULT_MAX_WORKERS = 128
 _Headers = Headers  # the old private name
 
 
-class OneSignal:
+class OneSignal(SingleCalls, TagEdits):
     """A client for one OneSignal app (or the local sandbox: just another ``base_url``).
 
     :param app_id: the app's id (surrounding whitespace is stripped)
@@ -150,16 +141,6 @@ class OneSignal:
     def _scrub(self, exc: BaseException) -> BaseException:
         return scrub(exc, self._secret.value)
 
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_workers)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        # Proxy/netrc lookups cost ~0.5 ms per request (perf-anchors §C); skip them on loopback
-        # only, so a corporate proxy still works for the real API.
-        session.trust_env = not _is_loopback(self.base_url)
-        return session
-
     @property
     def max_ids_per_request(self) -> int:
         """External ids one create-notification request takes (2,000 legacy, 20,000 current)."""
@@ -225,81 +206,6 @@ class OneSignal:
             # aiohttp prints "Unclosed client session / Unclosed connector" as Python exits.
             self._engine_finalizer = weakref.finalize(self, self._engine.close)
         return self._engine
-
-    # -- one request ----------------------------------------------------------------------------
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        *,
-        group: str,
-        user: str | None = None,
-        idempotent: bool = True,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, Any, Mapping[str, str]]:
-        """Send one request with rate limiting and retries; raise the typed error on failure."""
-        url = self.base_url + path
-        send_headers = headers if headers is not None else self._headers
-        if log.isEnabledFor(logging.DEBUG) and body is not None:
-            log.debug("%s %s body=%s", method, path, body[:2000].decode("utf-8", "replace"))
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.limiter is not None:
-                wait = self.limiter.user_wait(user)
-                if wait > 0:
-                    self._sleep(wait)
-                wait = self.limiter.reserve(group, user)
-                if wait > 0:
-                    self._sleep(wait)
-            status = kind = error = None
-            try:
-                resp = self._session.request(
-                    method, url, data=body, headers=send_headers, timeout=self.timeout
-                )
-                status, raw, resp_headers = resp.status_code, resp.content, resp.headers
-            except requests.Timeout as exc:
-                kind, error = TIMEOUT, exc
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                kind, error = CONNECTION, exc
-            except (requests.RequestException, ValueError) as exc:  # bad URL/header: won't help
-                raise transport_error(
-                    method,
-                    path,
-                    self.base_url,
-                    attempt,
-                    exc,
-                    secrets=(self._secret.value,),
-                    unsendable=True,
-                ) from None
-            log.debug("%s %s -> %s (attempt %d)", method, path, status or kind, attempt)
-            if status is not None and status < 400:
-                return status, decode_body(raw), resp_headers
-            retry_after = (
-                self.retry.retry_after(resp_headers.get("Retry-After")) if status else None
-            )
-            delay = self.retry.delay(
-                attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
-            )
-            if delay is None:
-                if status is None:
-                    raise transport_error(
-                        method, path, self.base_url, attempt, error, secrets=(self._secret.value,)
-                    ) from None
-                raise self._scrub(
-                    error_for(
-                        status,
-                        decode_body(raw),
-                        method=method,
-                        path=path,
-                        retry_after=retry_after,
-                        attempts=attempt,
-                        app_id=self.app_id,
-                    )
-                )
-            self._sleep(delay)
 
     # -- notifications ----------------------------------------------------------------------------
 
@@ -405,109 +311,3 @@ class OneSignal:
         path = self.dialect.notification_path(notification_id, self.app_id)
         _, data, _ = self._call("DELETE", path, group=CREATE)
         return not (isinstance(data, Mapping) and data.get("success") is False)
-
-    # -- users and tags ---------------------------------------------------------------------------
-
-    def view_user(self, external_id: str) -> dict[str, Any]:
-        """The user as OneSignal holds it (``properties.tags``, ``identity``, ``subscriptions``)."""
-        # View user exists only in the User Model API, which takes the key as "Key <key>".
-        path = self.dialect.user_path(self.app_id, external_id)
-        _, data, _ = self._call("GET", path, group=VIEW, headers=self._user_headers)
-        return data if isinstance(data, dict) else {}
-
-    def edit_tags(self, external_id: str, tags: Mapping[str, Any]) -> TagEditResult:
-        """Set tags of one user (``""`` or None deletes a tag); raise on failure.
-
-        More than 100 tags go out as several requests (the API's limit per request).
-        """
-        edit = TagEdit(external_id=str(external_id), tags=clean_tags(tags))
-        chunks = _tag_chunks(edit)
-        method = self.dialect.tag_method
-        path = self.dialect.tags_path(self.app_id, edit.external_id)
-        status = None
-        for chunk in chunks:
-            body = orjson.dumps(self.dialect.tags_body(chunk))
-            status, data, _ = self._call(method, path, body, group=USERS, user=edit.external_id)
-            if not self.dialect.tag_edit_ok(status, data):
-                raise self._scrub(
-                    error_for(status, data, method=method, path=path, app_id=self.app_id)
-                )
-        return TagEditResult(edit=edit, ok=True, status=status)
-
-    def iter_tag_edits(self, edits: Iterable[TagEdit]) -> Iterator[TagEditResult]:
-        """Edit tags of many users concurrently; yield one result per edit as they finish.
-
-        An edit that fails for good is yielded with ``ok=False`` and ``.error`` set; an auth
-        failure raises :class:`AuthError` and stops everything after one request.
-        """
-        engine = self.engine
-        dialect, app_id = self.dialect, self.app_id
-        method = dialect.tag_method
-
-        async def edit_one(edit: TagEdit) -> TagEditResult:
-            status = None
-            try:
-                if not isinstance(edit, TagEdit):
-                    ext, tags = edit
-                    edit = TagEdit(external_id=str(ext), tags=tags)
-                path = dialect.tags_path(app_id, edit.external_id)
-                for chunk in _tag_chunks(edit):
-                    tags = clean_tags(chunk)
-                    body = orjson.dumps(dialect.tags_body(tags))
-                    status, data, _ = await engine.perform(
-                        method, path, body, group=USERS, user=edit.external_id
-                    )
-                    if not dialect.tag_edit_ok(status, data):
-                        raise self._scrub(
-                            error_for(status, data, method=method, path=path, app_id=app_id)
-                        )
-            except AuthError:
-                raise
-            except OneSigNbError as exc:
-                if not isinstance(edit, TagEdit):
-                    edit = TagEdit(external_id=str(edit), tags={})
-                return TagEditResult(
-                    edit=edit, ok=False, status=getattr(exc, "status", status), error=exc
-                )
-            return TagEditResult(edit=edit, ok=True, status=status)
-
-        return engine.map(edit_one, edits)
-
-    def edit_tags_bulk(self, edits: Iterable[TagEdit]) -> list[TagEditResult]:
-        """:meth:`iter_tag_edits`, collected into a list (in completion order)."""
-        return list(self.iter_tag_edits(edits))
-
-
-def clean_tags(tags: Mapping[str, Any]) -> dict[str, str]:
-    """Tags as OneSignal stores them: string values, ``""`` for "delete this tag"."""
-    if not isinstance(tags, Mapping):
-        raise ValidationError(f"tags must be a dict of name -> value, not {type(tags).__name__}.")
-    out: dict[str, str] = {}
-    for name, value in tags.items():
-        if not name or not isinstance(name, str):
-            raise ValidationError(f"Tag names must be non-empty strings, not {name!r}.")
-        if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-            out[name] = ""
-        elif isinstance(value, str):
-            out[name] = value
-        else:
-            out[name] = tag_value(value, name=name) or ""
-    return out
-
-
-def _tag_chunks(edit: TagEdit) -> list[dict[str, Any]]:
-    items = list(edit.tags.items())
-    if not items:
-        raise ValidationError(f"No tags to edit for {edit.external_id!r}.")
-    size = limits.MAX_TAGS_PER_REQUEST
-    return [dict(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -1,0 +1,263 @@
+"""Campaign records in the journal: runs (campaigns and tag syncs), their batches with
+idempotency keys, and per-recipient outcomes. Import them from :mod:`onesig_nb.journal`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import JournalError
+from .journal_store import JournalStore, _dumps, _now
+
+__all__ = ["Batch", "RunRecords"]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One journaled create-notification request (what was, or will be, sent)."""
+
+    run: str
+    seq: int
+    kind: str
+    idempotency_key: str
+    payload: dict
+    external_ids: tuple[str, ...]
+    platforms: tuple[str, ...] | None
+    state: str = "intent"
+    attempts: int = 0
+    notification_id: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    created_at: str | None = None  # when the intent was written (ISO, UTC)
+
+    @property
+    def size(self) -> int:
+        return len(self.external_ids)
+
+
+class RunRecords(JournalStore):
+    """The runs, batches and recipients tables of a :class:`~onesig_nb.journal.Journal`."""
+
+    # -- runs (campaigns and tag syncs) -------------------------------------------------------
+    def run(self, name: str) -> dict | None:
+        """The journal row of a campaign or tag sync, or None when the name is new."""
+        rows = self._query("SELECT * FROM runs WHERE name=?", (name,))
+        if not rows:
+            return None
+        row = rows[0]
+        row["settings"] = json.loads(row["settings"])
+        return row
+
+    def create_run(
+        self,
+        name: str,
+        *,
+        kind: str,
+        app_id: str | None,
+        cohort_fingerprint: str | None = None,
+        message_fingerprint: str | None = None,
+        settings: dict | None = None,
+        recipients: int = 0,
+        batches: Iterable[Batch] = (),
+    ) -> None:
+        """Create a run together with the intents of its batches, in one transaction."""
+        now = _now()
+        try:
+            self._create_run(
+                name, kind, app_id, cohort_fingerprint, message_fingerprint, settings,
+                recipients, batches, now,
+            )  # fmt: skip
+        except sqlite3.IntegrityError as exc:
+            raise JournalError(
+                f"{name!r} was started in journal {str(self.path)!r} by another process at the "
+                "same moment. Nothing was sent from here. Run it again: it will resume that "
+                "send with the same keys instead of starting a second one."
+            ) from exc
+
+    def _create_run(
+        self, name, kind, app_id, cohort_fingerprint, message_fingerprint, settings,
+        recipients, batches, now,
+    ) -> None:  # fmt: skip
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO runs(name, kind, app_id, cohort_fingerprint, message_fingerprint, "
+                "settings, recipients, status, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    name,
+                    kind,
+                    app_id,
+                    cohort_fingerprint,
+                    message_fingerprint,
+                    _dumps(settings or {}),
+                    recipients,
+                    "sending" if kind == "campaign" else "new",
+                    now,
+                    now,
+                ),
+            )
+            self._insert_batches(c, batches, now)
+
+    def update_run(self, name: str, **fields: Any) -> None:
+        """Change columns of a run (``settings`` is JSON-encoded for you)."""
+        if "settings" in fields:
+            fields["settings"] = _dumps(fields["settings"])
+        fields["updated_at"] = _now()
+        cols = ", ".join(f"{k}=?" for k in fields)
+        with self._tx() as c:
+            c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), name))
+
+    def runs(self) -> list[dict]:
+        """Every run with its batch and recipient counts, newest first."""
+        return self._query(
+            """
+            SELECT r.name, r.kind, r.status, r.recipients, r.rounds, r.app_id,
+                   r.created_at, r.updated_at, r.finished_at,
+                   (SELECT COUNT(*) FROM batches b WHERE b.run=r.name AND b.kind='send')
+                       AS batches,
+                   (SELECT COUNT(*) FROM batches b WHERE b.run=r.name AND b.kind='test')
+                       AS tests,
+                   (SELECT COUNT(*) FROM recipients p WHERE p.run=r.name AND p.status='sent')
+                       AS sent,
+                   (SELECT COUNT(*) FROM recipients p WHERE p.run=r.name AND p.status='failed')
+                       AS failed
+            FROM runs r ORDER BY r.created_at DESC, r.name
+            """
+        )
+
+    # -- batches ------------------------------------------------------------------------------
+    @staticmethod
+    def _insert_batches(c: sqlite3.Connection, batches: Iterable[Batch], now: str) -> None:
+        c.executemany(
+            "INSERT INTO batches(run, seq, kind, idempotency_key, payload, external_ids, "
+            "platforms, size, state, created_at) VALUES (?,?,?,?,?,?,?,?,'intent',?)",
+            [
+                (
+                    b.run,
+                    b.seq,
+                    b.kind,
+                    b.idempotency_key,
+                    _dumps(b.payload),
+                    _dumps(list(b.external_ids)),
+                    None if b.platforms is None else _dumps(list(b.platforms)),
+                    b.size,
+                    now,
+                )
+                for b in batches
+            ],
+        )
+
+    def add_batches(self, run: str, batches: Iterable[Batch], **run_fields: Any) -> None:
+        """Write intents for more batches of an existing run and update its columns, in one
+        transaction (so a crash leaves either both or neither)."""
+        now = _now()
+        if "settings" in run_fields:
+            run_fields["settings"] = _dumps(run_fields["settings"])
+        try:
+            with self._tx() as c:
+                self._insert_batches(c, batches, now)
+                if run_fields:
+                    run_fields["updated_at"] = now
+                    cols = ", ".join(f"{k}=?" for k in run_fields)
+                    c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*run_fields.values(), run))
+        except sqlite3.IntegrityError as exc:
+            raise JournalError(
+                f"{run!r} was started or changed in journal {str(self.path)!r} by another "
+                "process (another kernel, or onesig-nb send) at the same moment. Nothing was "
+                "sent from here. Run it again: it will resume that send with the same keys "
+                "instead of starting a second one."
+            ) from exc
+
+    def next_seq(self, run: str) -> int:
+        rows = self._query(
+            "SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM batches WHERE run=?", (run,)
+        )
+        return int(rows[0]["n"])
+
+    def batches(
+        self, run: str, *, kind: str | None = "send", states: Iterable[str] | None = None
+    ) -> list[Batch]:
+        """Batches of a run in order, optionally only of one kind and some states."""
+        sql, params = "SELECT * FROM batches WHERE run=?", [run]
+        if kind is not None:
+            sql += " AND kind=?"
+            params.append(kind)
+        if states is not None:
+            states = list(states)
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params += states
+        out = []
+        for r in self._query(sql + " ORDER BY seq", params):
+            out.append(
+                Batch(
+                    run=r["run"],
+                    seq=r["seq"],
+                    kind=r["kind"],
+                    idempotency_key=r["idempotency_key"],
+                    payload=json.loads(r["payload"]),
+                    external_ids=tuple(json.loads(r["external_ids"])),
+                    platforms=None if r["platforms"] is None else tuple(json.loads(r["platforms"])),
+                    state=r["state"],
+                    attempts=r["attempts"],
+                    notification_id=r["notification_id"],
+                    http_status=r["http_status"],
+                    error=r["error"],
+                    created_at=r["created_at"],
+                )
+            )
+        return out
+
+    def mark_attempt(self, run: str, seqs: Iterable[int]) -> None:
+        """Count one more attempt for these batches (called just before their requests)."""
+        with self._tx() as c:
+            c.executemany(
+                "UPDATE batches SET attempts=attempts+1 WHERE run=? AND seq=?",
+                [(run, s) for s in seqs],
+            )
+
+    def record_outcome(
+        self,
+        run: str,
+        seq: int,
+        *,
+        state: str,
+        notification_id: str | None,
+        http_status: int | None,
+        error: str | None,
+        recipients: Iterable[tuple[str, str, str | None, str | None]] = (),
+    ) -> None:
+        """Record a batch's answer and its recipients' outcomes in one transaction.
+
+        ``recipients`` rows are ``(external_id, status, notification_id, error)``.
+        """
+        with self._tx() as c:
+            c.execute(
+                "UPDATE batches SET state=?, notification_id=?, http_status=?, error=?, "
+                "finished_at=? WHERE run=? AND seq=?",
+                (state, notification_id, http_status, error, _now(), run, seq),
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO recipients(run, external_id, seq, status, "
+                "notification_id, error) VALUES (?,?,?,?,?,?)",
+                [(run, eid, seq, st, nid, err) for eid, st, nid, err in recipients],
+            )
+
+    def recipients(self, run: str) -> list[dict]:
+        """Per-recipient outcomes of a run's real sends (tests excluded)."""
+        return self._query(
+            "SELECT external_id, status, notification_id, error, seq AS batch "
+            "FROM recipients WHERE run=? ORDER BY seq, rowid",
+            (run,),
+        )
+
+    def targeted_ids(self, run: str) -> set[str]:
+        """Everyone a real batch of this run was (or is about to be) addressed to."""
+        out: set[str] = set()
+        for (ids,) in self._conn.execute(
+            "SELECT external_ids FROM batches WHERE run=? AND kind='send'", (run,)
+        ):
+            out.update(json.loads(ids))
+        return out

@@ -1,0 +1,266 @@
+"""The journal's SQLite file: its schema, opening it safely, and turning SQLite errors into
+:class:`~onesig_nb.errors.JournalError` texts that say what to do.
+
+:class:`JournalStore` is the base of :class:`~onesig_nb.journal.Journal`; the campaign records
+(:mod:`.journal_runs`) and the tag-sync state (:mod:`.journal_tags`) build on its ``_tx`` and
+``_query``. Import everything from :mod:`onesig_nb.journal`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from .errors import JournalError
+
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "JournalStore"]
+
+#: Version of the table layout below. Bump it (and add a migration) when the layout changes.
+SCHEMA_VERSION = 1
+
+#: How long a write waits for another process (kernel, ``onesig-nb send``) holding the journal
+#: before giving up with a :class:`JournalError` that says the journal is busy.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+#: Marker stored in the ``meta`` table so a random SQLite file is not mistaken for a journal.
+_APPLICATION = "onesig_nb-journal"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                  -- 'campaign' | 'tagsync'
+    app_id TEXT,
+    cohort_fingerprint TEXT,
+    message_fingerprint TEXT,
+    settings TEXT NOT NULL DEFAULT '{}',
+    recipients INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'new',
+    rounds INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+    run TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,                  -- 'send' | 'test'
+    idempotency_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    external_ids TEXT NOT NULL,
+    platforms TEXT,
+    size INTEGER NOT NULL,
+    state TEXT NOT NULL,                 -- 'intent' | 'done' | 'failed'
+    attempts INTEGER NOT NULL DEFAULT 0,
+    notification_id TEXT,
+    http_status INTEGER,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    PRIMARY KEY (run, seq)
+);
+CREATE TABLE IF NOT EXISTS recipients (
+    run TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,                -- sent|invalid|unsubscribed|not_reached|failed
+    notification_id TEXT,
+    error TEXT,
+    PRIMARY KEY (run, external_id)
+);
+CREATE TABLE IF NOT EXISTS tag_state (
+    app_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    value TEXT NOT NULL,                 -- '' = deleted by us
+    run TEXT NOT NULL,
+    written_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, external_id, tag)
+);
+CREATE TABLE IF NOT EXISTS tag_edits (
+    run TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    external_id TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    state TEXT NOT NULL,                 -- 'intent' | 'done' | 'failed'
+    http_status INTEGER,
+    error TEXT,
+    PRIMARY KEY (run, round, external_id, part)
+);
+"""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class JournalStore:
+    """One journal SQLite file (WAL mode): opening, closing, transactions and queries.
+
+    :param path: the file; created with its folder when missing
+    :param timeout: seconds a write waits while another process holds the journal
+    """
+
+    def __init__(self, path: str | os.PathLike, *, timeout: float = BUSY_TIMEOUT_SECONDS):
+        self.path = Path(path)
+        self.timeout = float(timeout)
+        self._lock = threading.RLock()
+        self._conn = self._open()
+
+    # -- opening ------------------------------------------------------------------------------
+    def _refuse(self, what: str) -> JournalError:
+        return JournalError(
+            f"The campaign journal {str(self.path)!r} {what}. Nothing was sent. Move that file "
+            f"aside (e.g. rename it to {self.path.name}.broken) to start a new journal, or pass "
+            "journal= the path of the right one. A new journal forgets what was already sent, so "
+            "use a new campaign name with it only if you are sure the old sends are finished."
+        )
+
+    def _busy(self, exc: sqlite3.Error) -> JournalError | None:
+        """The JournalError for "locked by someone else" / "read-only", or None (= other)."""
+        name = str(getattr(exc, "sqlite_errorname", "") or "")
+        text = str(exc).lower()
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
+            return JournalError(
+                f"The campaign journal {str(self.path)!r} is in use by another notebook or "
+                f"process (another kernel, or onesig-nb send), which held it for more than "
+                f"{self.timeout:g} s ({exc}). Nothing already recorded in it is lost, and any "
+                "batch whose answer was not recorded stays unfinished: running send() again "
+                "resumes it with the same keys, so nobody gets the push twice. Wait for the other "
+                "process to finish (or close it), then run again. Do not delete or move the "
+                "journal: it is what remembers who was already sent to."
+            )
+        if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+            return JournalError(
+                f"The campaign journal {str(self.path)!r} cannot be written ({exc}): check the "
+                "file's permissions and that its folder is not on a read-only disk. Nothing was "
+                "sent. Do not delete it: it is what remembers who was already sent to."
+            )
+        return None
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise JournalError(
+                f"journal={str(self.path)!r} is a folder; pass a file path such as "
+                f"{str(self.path / 'campaigns.sqlite')!r}."
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"Cannot open the campaign journal {str(self.path)!r}: {exc}. Check the path and "
+                "its permissions."
+            ) from exc
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if version > SCHEMA_VERSION:
+                conn.close()
+                raise JournalError(
+                    f"The campaign journal {str(self.path)!r} was written by a newer onesig_nb "
+                    f"(journal schema v{version}; this version reads up to v{SCHEMA_VERSION}). "
+                    "Nothing was sent. Upgrade onesig_nb (pip install -U onesig-nb) to keep "
+                    "using it, or pass journal= a different file."
+                )
+            if tables and "meta" not in tables:
+                conn.close()
+                raise self._refuse("is a SQLite database but not an onesig_nb journal")
+            if "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key='application'").fetchone()
+                if not row or row[0] != _APPLICATION:
+                    conn.close()
+                    raise self._refuse("is a SQLite database but not an onesig_nb journal")
+                check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if check != "ok":
+                    conn.close()
+                    raise self._refuse(f"is damaged (SQLite integrity check: {check})")
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against a killed process in WAL mode (only an OS crash could
+            # lose the last commit), which is the failure this journal exists for.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.executescript(_SCHEMA)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('application', ?), "
+                "('created_at', ?)",
+                (_APPLICATION, _now()),
+            )
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except JournalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            busy = self._busy(exc) if isinstance(exc, sqlite3.OperationalError) else None
+            if busy is not None:
+                raise busy from exc
+            raise self._refuse(f"is corrupt or not a SQLite file ({exc})") from exc
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    def _translate(self, exc: sqlite3.OperationalError) -> BaseException:
+        return self._busy(exc) or JournalError(
+            f"The campaign journal {str(self.path)!r} could not be used ({exc}). Nothing already "
+            "recorded in it is lost; fix the cause (disk full? permissions?) and run again: "
+            "send() resumes unfinished batches with their original keys."
+        )
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; SQLite lock timeouts become a JournalError saying what to do."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+            try:
+                yield self._conn
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise self._translate(exc) from exc
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise self._translate(exc) from exc
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                cur = self._conn.execute(sql, params)
+                cols = [d[0] for d in cur.description]
+                return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc

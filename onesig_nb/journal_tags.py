@@ -1,0 +1,112 @@
+"""Tag-sync state in the journal: per app and user, the tag values a
+:class:`~onesig_nb.TagSync` last wrote (so an unchanged re-run sends nothing), and the intents
+and outcomes of each round's tag edits. Import them from :mod:`onesig_nb.journal`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from .journal_store import JournalStore, _dumps, _now
+
+__all__ = ["TagSyncState"]
+
+
+class TagSyncState(JournalStore):
+    """The tag_state and tag_edits tables of a :class:`~onesig_nb.journal.Journal`."""
+
+    # -- tag syncs ----------------------------------------------------------------------------
+    def tag_state(self, app_id: str, external_ids: Iterable[str] | None = None) -> dict:
+        """``{external_id: {tag: value}}`` as last written through this journal for ``app_id``."""
+        state: dict[str, dict[str, str]] = {}
+        wanted = None if external_ids is None else set(external_ids)
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT external_id, tag, value FROM tag_state WHERE app_id=?", (app_id or "",)
+            )
+            for eid, tag, value in cur:
+                if wanted is None or eid in wanted:
+                    state.setdefault(eid, {})[tag] = value
+        return state
+
+    def tag_writes(self, app_id: str, tags: Iterable[str]) -> dict[str, dict[str, tuple]]:
+        """``{tag: {external_id: (value, tag sync name, written_at)}}`` for ``app_id``: the
+        value a TagSync of this journal last wrote for each of ``tags`` (``''`` = deleted)."""
+        wanted = sorted(set(tags))
+        out: dict[str, dict[str, tuple]] = {t: {} for t in wanted}
+        if not wanted:
+            return out
+        marks = ",".join("?" * len(wanted))
+        sql = (
+            "SELECT s.tag, s.external_id, s.value, s.run, s.written_at FROM tag_state s "
+            "JOIN runs r ON r.name = s.run AND r.kind = 'tagsync' "
+            f"WHERE s.app_id=? AND s.tag IN ({marks})"
+        )
+        with self._lock:
+            try:
+                for tag, eid, value, run, at in self._conn.execute(sql, [app_id or "", *wanted]):
+                    out[tag][eid] = (value, run, at)
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+        return out
+
+    def tag_state_version(self, app_id: str) -> tuple[int, int]:
+        """Changes whenever a tag value is written for ``app_id`` (for caching decisions)."""
+        rows = self._query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(rowid), 0) AS last FROM tag_state WHERE app_id=?",
+            (app_id or "",),
+        )
+        return int(rows[0]["n"]), int(rows[0]["last"])
+
+    def add_tag_intents(
+        self, run: str, round_: int, edits: Iterable[tuple[str, int, dict]]
+    ) -> None:
+        """Record tag edits ``(external_id, part, tags)`` before they are sent."""
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO tag_edits(run, round, external_id, part, tags, state) "
+                "VALUES (?,?,?,?,?,'intent')",
+                [(run, round_, eid, part, _dumps(tags)) for eid, part, tags in edits],
+            )
+
+    def record_tag_results(
+        self,
+        run: str,
+        round_: int,
+        app_id: str,
+        results: Iterable[tuple[str, int, dict, bool, int | None, str | None]],
+    ) -> None:
+        """Record outcomes ``(external_id, part, tags, ok, status, error)``; successes update
+        the tag state so the next run only sends what changed."""
+        now = _now()
+        results = list(results)
+        with self._tx() as c:
+            c.executemany(
+                "UPDATE tag_edits SET state=?, http_status=?, error=? "
+                "WHERE run=? AND round=? AND external_id=? AND part=?",
+                [
+                    ("done" if ok else "failed", st, err, run, round_, eid, part)
+                    for eid, part, _tags, ok, st, err in results
+                ],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO tag_state(app_id, external_id, tag, value, run, "
+                "written_at) VALUES (?,?,?,?,?,?)",
+                [
+                    (app_id or "", eid, tag, value, run, now)
+                    for eid, _part, tags, ok, _st, _err in results
+                    if ok
+                    for tag, value in tags.items()
+                ],
+            )
+
+    def tag_edits(self, run: str, round_: int | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM tag_edits WHERE run=?", [run]
+        if round_ is not None:
+            sql += " AND round=?"
+            params.append(round_)
+        rows = self._query(sql + " ORDER BY round, rowid", params)
+        for r in rows:
+            r["tags"] = json.loads(r["tags"])
+        return rows
