@@ -1,4 +1,4 @@
-"""Regressions for the send-path review (team-notes/review-send-path.md), one test per finding."""
+"""Regression tests for the send path: each pins a bug that once let a push be lost, doubled or misreported."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class ShapeClient(FakeClient):
             yield self.dialect.notification_response(req, 200, self.body, {})
 
 
-# -- #3 "created nothing" answers ------------------------------------------------------------
+# -- "created nothing" answers ------------------------------------------------------------
 @pytest.mark.parametrize(
     ("api", "body", "expected"),
     [
@@ -85,7 +85,7 @@ def test_send_test_classifies_a_created_nothing_answer_like_send(journal):
     assert res.to_frame().status.tolist() == ["unsubscribed", "not_reached"]
 
 
-# -- #6 / #7 send_test limits and single strings ----------------------------------------------
+# -- send_test limits and single strings ----------------------------------------------
 def test_send_test_refuses_more_than_a_qa_list_or_more_than_confirm_above(journal):
     camp = make(journal, n=50)
     with pytest.raises(ValidationError, match="QA list"):
@@ -106,7 +106,7 @@ def test_a_single_string_is_one_test_id_not_its_characters(journal):
     assert camp.send_test("qa-2").to_frame().external_id.tolist() == ["qa-2"]
 
 
-# -- #8 / #17 a busy journal is not "corrupt" and loses nothing ---------------------------------
+# -- a busy journal is not "corrupt" and loses nothing ---------------------------------
 def test_a_locked_journal_is_reported_busy_not_corrupt(journal):
     Journal(journal).close()
     holder = sqlite3.connect(journal, isolation_level=None)
@@ -143,7 +143,7 @@ def test_a_journal_lock_mid_send_is_a_journal_error_and_the_resume_loses_nothing
     assert len(ids) == len(set(ids)) == 50 and res.summary["sent"] == 50
 
 
-# -- #9 conflict text on a half-sent campaign ------------------------------------------------
+# -- conflict text on a half-sent campaign ------------------------------------------------
 def test_conflict_on_a_half_sent_campaign_puts_extend_first_and_warns_about_a_new_name(journal):
     client = FakeClient(max_ids=10)
     client.fail_next = 1
@@ -161,7 +161,7 @@ def test_conflict_on_a_half_sent_campaign_puts_extend_first_and_warns_about_a_ne
     assert len(ids) == len(set(ids)) == 25
 
 
-# -- #10 duplicate ids -------------------------------------------------------------------------
+# -- duplicate ids -------------------------------------------------------------------------
 def test_duplicate_ids_in_a_duck_typed_cohort_are_sent_once_and_reported(journal):
     cohort = FakeCohort(pd.DataFrame({"external_id": ["u1", "u2", "u1", "u3", "u2"]}))
     camp = make(journal, cohort=cohort, batch_size=2)
@@ -173,7 +173,7 @@ def test_duplicate_ids_in_a_duck_typed_cohort_are_sent_once_and_reported(journal
     assert sorted(delivered) == ["u1", "u2", "u3"] and res.summary["sent"] == 3
 
 
-# -- #11 two kernels start the same campaign at once -----------------------------------------
+# -- two kernels start the same campaign at once -----------------------------------------
 def test_racing_kernels_after_a_test_send_get_a_journal_error_that_says_run_again(
     journal, monkeypatch
 ):
@@ -193,7 +193,7 @@ def test_racing_kernels_after_a_test_send_get_a_journal_error_that_says_run_agai
     assert len(ids) == len(set(ids)) == 50
 
 
-# -- #12 (campaign side) a confirmed count is always checked -----------------------------------
+# -- a confirmed count is always checked -----------------------------------
 def test_a_confirmed_count_that_no_longer_matches_is_refused_even_below_confirm_above(journal):
     camp = make(journal, n=30, confirm_above=1_000)
     with pytest.raises(ConfirmationRequired, match="confirmed for 3 people"):
@@ -202,7 +202,7 @@ def test_a_confirmed_count_that_no_longer_matches_is_refused_even_below_confirm_
     assert camp.send(confirm=30, progress=False).summary["sent"] == 30
 
 
-# -- #15 interrupted sends ---------------------------------------------------------------------
+# -- interrupted sends ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     "stop", [KeyboardInterrupt("Ctrl-C"), AuthError("HTTP 403", status=403)], ids=repr
 )
@@ -223,7 +223,7 @@ def test_an_interrupted_send_says_so_lists_everyone_and_the_next_send_resumes(jo
     assert again.requests == 3 and again.summary["sent"] == 50 and camp.status == "sent"
 
 
-# -- #18 keys older than OneSignal's idempotency window ---------------------------------------
+# -- keys older than OneSignal's idempotency window ---------------------------------------
 def test_resuming_batches_older_than_the_idempotency_window_is_refused(journal):
     client = FakeClient(max_ids=10)
     client.crash_after = 2
@@ -242,7 +242,7 @@ def test_resuming_batches_older_than_the_idempotency_window_is_refused(journal):
     assert res.summary["sent"] == 50 and res.requests == 3
 
 
-# -- (a) TagSync: people without a OneSignal user ----------------------------------------------
+# -- TagSync: people without a OneSignal user ----------------------------------------------
 def test_tagsync_reports_users_missing_from_onesignal_honestly_and_retries_them_later(journal):
     client = FakeClient()
     client.missing_users = {"u000001", "u000003"}
@@ -259,7 +259,7 @@ def test_tagsync_reports_users_missing_from_onesignal_honestly_and_retries_them_
     assert later.run(progress=False).summary["updated"] == 2
 
 
-# -- (b) what "sent" means ---------------------------------------------------------------------
+# -- what "sent" means ---------------------------------------------------------------------
 def test_plan_and_result_say_sent_means_accepted_and_name_excluded_platforms(journal):
     camp = make(journal, exclude_platforms=("ios",))
     plan = camp.plan()

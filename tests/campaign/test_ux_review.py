@@ -1,4 +1,4 @@
-"""UX review findings of the campaign layer: plans, results and notes a marketer can read."""
+"""Plans, results and notes a marketer can read: headlines, plain words, honest outcomes."""
 
 from __future__ import annotations
 

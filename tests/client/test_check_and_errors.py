@@ -1,4 +1,4 @@
-"""client.check(), is_sandbox, and error texts that put our advice first (UX review #6, #17)."""
+"""client.check(), is_sandbox, and error texts that put our advice first."""
 
 from __future__ import annotations
 

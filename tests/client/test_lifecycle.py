@@ -1,4 +1,4 @@
-"""A client nobody closes still shuts its bulk engine down cleanly (UX review #21)."""
+"""A client nobody closes still shuts its bulk engine down cleanly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Regressions from the send-path review (/work/team-notes/review-send-path.md, #1 #4 #5 #14 #16).
+"""Regression tests for the client's send path.
 
 Each test failed before its fix: replayed push keys, the API key leaking into errors, per-user
 waits blocking other users, HTTP-date Retry-After ignored, and a closed client hanging a generator.

@@ -15,7 +15,7 @@ import onesig_nb as osn
 from onesig_nb.errors import AudienceNotFound
 from onesig_nb.segment.sources import suggest_audience
 
-#: Names and phrases of the code that a marketer should never have to decode (UX review #20).
+#: Names and phrases of the code that a marketer should never have to decode.
 INTERNAL = (
     "latest_false",
     "no_id_messages",
