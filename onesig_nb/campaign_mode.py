@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._render import _LANG_FIELDS
 from .tags import tags_from_traits
 
 __all__ = ["PERSONALIZATION_MODES", "ModeChoice", "TagProof", "choose_mode", "prove_synced_tags"]
@@ -24,8 +25,6 @@ PERSONALIZATION_MODES = ("auto", "server", "client")
 
 #: The plain-words promise of client mode.
 PRE_RENDERED = "pre-rendered: each person gets exactly the preview"
-
-_LANG_FIELDS = ("headings", "subtitle", "contents")
 
 
 @dataclass(frozen=True)

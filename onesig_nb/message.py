@@ -284,15 +284,7 @@ class Message:
         """
         res = self._render_all(cohort, tag_map=tag_map)
         base = self.to_payload()
-        for key in (
-            "contents",
-            "headings",
-            "subtitle",
-            "url",
-            "chrome_web_image",
-            "big_picture",
-            "ios_attachments",
-        ):
+        for key in (*_LANG_FIELDS, *_URL_FIELDS, "ios_attachments"):
             base.pop(key, None)
         cols = sorted(res.columns)
         groups: dict[tuple, list[str]] = {}

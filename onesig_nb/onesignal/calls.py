@@ -89,11 +89,12 @@ class SingleCalls:
             log.debug("%s %s -> %s (attempt %d)", method, path, status or kind, attempt)
             if status is not None and status < 400:
                 return status, decode_body(raw), resp_headers
-            retry_after = (
-                self.retry.retry_after(resp_headers.get("Retry-After")) if status else None
-            )
-            delay = self.retry.delay(
-                attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
+            delay, retry_after = self.retry.after_failure(
+                attempt,
+                status=status,
+                kind=kind,
+                headers=resp_headers if status is not None else {},
+                idempotent=idempotent,
             )
             if delay is None:
                 if status is None:

@@ -259,11 +259,12 @@ class Engine:
                     raise self._transport_error(method, path, attempt, exc, True) from None
             if status is not None and status < 400:
                 return status, decode_body(raw), headers
-            retry_after = None
-            if status is not None:
-                retry_after = self.policy.retry_after(headers.get("Retry-After"))
-            delay = self.policy.delay(
-                attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
+            delay, retry_after = self.policy.after_failure(
+                attempt,
+                status=status,
+                kind=kind,
+                headers=headers if status is not None else {},
+                idempotent=idempotent,
             )
             if delay is None:
                 if status is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -90,6 +90,25 @@ class RetryPolicy:
         """Jittered wait after ``attempt`` failed attempts: half fixed, half random ("equal jitter")."""
         ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
         return ceiling / 2 + self.rng.random() * ceiling / 2
+
+    def after_failure(
+        self,
+        attempt: int,
+        *,
+        status: int | None,
+        kind: str | None,
+        headers: Mapping[str, str],
+        idempotent: bool,
+    ) -> tuple[float | None, float | None]:
+        """What to do after a failed attempt: ``(delay or None to give up, Retry-After seconds)``.
+
+        The one decision both the single-call path and the bulk engine make after each failure.
+        """
+        retry_after = self.retry_after(headers.get("Retry-After")) if status is not None else None
+        wait = self.delay(
+            attempt, status=status, kind=kind, retry_after=retry_after, idempotent=idempotent
+        )
+        return wait, retry_after
 
     def delay(
         self,
