@@ -50,7 +50,6 @@ _LAZY = {
     "ValidationError": "onesig_nb.errors",
     "Sandbox": "onesig_nb.sandbox",
     "OneSignal": "onesig_nb.onesignal",
-    "connect": "onesig_nb.onesignal",
     "Cohort": "onesig_nb.cohort",
     "load_cohort": "onesig_nb.cohort",
     "list_audiences": "onesig_nb.cohort",
@@ -62,6 +61,11 @@ _LAZY = {
 }
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# Imported now, not lazily: the module ``onesig_nb.connect`` and the function ``osn.connect``
+# share a name, and whichever binding comes last wins. Importing here (the module only needs
+# the standard library at import time) leaves ``osn.connect`` the function for good.
+from onesig_nb.connect import connect  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:
@@ -78,9 +82,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
-    from .campaign import Campaign, CampaignResult, TagSync, campaigns
-    from .cohort import Cohort, list_audiences, load_cohort
-    from .errors import (
+    from onesig_nb.campaign import Campaign, CampaignResult, TagSync, campaigns
+    from onesig_nb.cohort import Cohort, list_audiences, load_cohort
+    from onesig_nb.errors import (
         APIError,
         AuthError,
         ConfigError,
@@ -89,6 +93,6 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         TransportError,
         ValidationError,
     )
-    from .message import Message
-    from .onesignal import OneSignal, connect
-    from .sandbox import Sandbox
+    from onesig_nb.message import Message
+    from onesig_nb.onesignal import OneSignal
+    from onesig_nb.sandbox import Sandbox

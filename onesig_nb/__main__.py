@@ -1,3 +1,3 @@
-from .cli import main
+from onesig_nb.cli import main
 
 raise SystemExit(main())

@@ -27,7 +27,7 @@ import pandas as pd
 from onesig_nb.errors import ValidationError
 from onesig_nb.segment.report import LoadReport, count_label, id_phrase
 from onesig_nb.segment.sources import list_source_audiences, load_source
-from onesig_nb.tags import external_id_strings
+from onesig_nb.segment.tags import external_id_strings
 
 __all__ = ["Cohort", "LoadReport", "list_audiences", "load_cohort"]
 

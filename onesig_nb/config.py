@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from onesig_nb.errors import ConfigError
 
 __all__ = [
     "APIS",

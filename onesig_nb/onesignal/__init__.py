@@ -1,7 +1,10 @@
-"""The OneSignal side: a client for both API generations, batching, retries, rate limits.
+"""The HTTP client for OneSignal, both API generations: batching, retries, rate limits.
 
-    from onesig_nb.onesignal import OneSignal, connect
-    client = connect()                       # env / .env, or a local sandbox
+It knows no sandbox, no samples and no campaigns; :mod:`onesig_nb.connect` chooses between a
+real app and a started sandbox.
+
+    from onesig_nb.onesignal import OneSignal
+    client = OneSignal(app_id, api_key)      # or onesig_nb.connect() for env / .env / sandbox
     client.send_push(ids, {"contents": {"en": "Hi"}})
     client.edit_tags_bulk([TagEdit("u1", {"plan": "pro"})])
 
@@ -16,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "PLATFORMS",
-    "SANDBOX_TEST_USER",
     "NotificationRequest",
     "NotificationResponse",
     "NotificationStats",
@@ -25,19 +27,10 @@ __all__ = [
     "RetryPolicy",
     "TagEdit",
     "TagEditResult",
-    "connect",
-    "seed_sandbox",
 ]
-
-#: External id of the pretend QA phone (iOS, subscribed) every seeded sandbox has, so
-#: ``campaign.send_test([SANDBOX_TEST_USER])`` works out of the box in a rehearsal.
-#: It is not in the sample roster, so it never shows up in a cohort.
-SANDBOX_TEST_USER = "qa-you"
 
 _LAZY = {
     "OneSignal": ".client",
-    "connect": ".connect",
-    "seed_sandbox": ".connect",
     "PushResult": ".push",
     "RetryPolicy": ".retry",
     "PLATFORMS": ".models",
@@ -63,9 +56,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import OneSignal
-    from .connect import connect, seed_sandbox
-    from .models import (
+    from onesig_nb.onesignal.client import OneSignal
+    from onesig_nb.onesignal.models import (
         PLATFORMS,
         NotificationRequest,
         NotificationResponse,
@@ -73,5 +65,5 @@ if TYPE_CHECKING:  # pragma: no cover
         TagEdit,
         TagEditResult,
     )
-    from .push import PushResult
-    from .retry import RetryPolicy
+    from onesig_nb.onesignal.push import PushResult
+    from onesig_nb.onesignal.retry import RetryPolicy

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .dialects import decode_body, error_for
-from .retry import CONNECTION, TIMEOUT, transport_error
+from onesig_nb.onesignal.dialects import decode_body, error_for
+from onesig_nb.onesignal.retry import CONNECTION, TIMEOUT, transport_error
 
 __all__ = ["SingleCalls"]
 

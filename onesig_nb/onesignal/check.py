@@ -11,13 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ..config import ENV_APP_ID, ENV_KEY
-from ..errors import APIError, AuthError
-from .dialects import app_not_found_text, is_app_not_found
-from .ratelimit import VIEW
+from onesig_nb.config import ENV_APP_ID, ENV_KEY
+from onesig_nb.errors import APIError, AuthError
+from onesig_nb.onesignal.dialects import app_not_found_text, is_app_not_found
+from onesig_nb.onesignal.ratelimit import VIEW
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import OneSignal
+    from onesig_nb.onesignal.client import OneSignal
 
 __all__ = ["check_credentials"]
 

@@ -23,19 +23,19 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import requests
 
-from ..config import default_base_url, mask
-from ..errors import AuthError, OneSigNbError, ValidationError
-from .calls import SingleCalls, _is_loopback
-from .dialects import dialect_for
-from .models import NotificationRequest, NotificationResponse, NotificationStats
-from .push import PushResult, split_push, unique_ids
-from .ratelimit import CREATE, VIEW, RateLimiter
-from .retry import RetryPolicy
-from .secrets import Headers, Secret, clean_credentials, scrub
-from .tagedits import TagEdits, _tag_chunks, clean_tags  # noqa: F401  (re-exported names)
+from onesig_nb.config import default_base_url, mask
+from onesig_nb.errors import AuthError, OneSigNbError, ValidationError
+from onesig_nb.onesignal.calls import SingleCalls, _is_loopback
+from onesig_nb.onesignal.dialects import dialect_for
+from onesig_nb.onesignal.models import NotificationRequest, NotificationResponse, NotificationStats
+from onesig_nb.onesignal.push import PushResult, split_push, unique_ids
+from onesig_nb.onesignal.ratelimit import CREATE, VIEW, RateLimiter
+from onesig_nb.onesignal.retry import RetryPolicy
+from onesig_nb.onesignal.secrets import Headers, Secret, clean_credentials, scrub
+from onesig_nb.onesignal.tagedits import TagEdits, _tag_chunks, clean_tags  # noqa: F401  (re-exported names)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Engine
+    from onesig_nb.onesignal.engine import Engine
 
 __all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_TIMEOUT", "OneSignal"]
 
@@ -180,7 +180,7 @@ class OneSignal(SingleCalls, TagEdits):
         (``key`` is masked, ``'…cdef'``). Raises :class:`AuthError` when the key or the app id
         is refused, :class:`TransportError` when nothing answers (see :mod:`.check`).
         """
-        from .check import check_credentials
+        from onesig_nb.onesignal.check import check_credentials
 
         return check_credentials(self)
 
@@ -188,7 +188,7 @@ class OneSignal(SingleCalls, TagEdits):
     def engine(self) -> Engine:
         """The bulk engine (started on first use)."""
         if self._engine is None:
-            from .engine import Engine
+            from onesig_nb.onesignal.engine import Engine
 
             self._engine = Engine(
                 base_url=self.base_url,

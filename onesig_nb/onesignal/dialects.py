@@ -28,10 +28,15 @@ from urllib.parse import quote
 
 import orjson
 
-from ..config import ENV_APP_ID, ENV_KEY
-from ..errors import APIError, AuthError, RateLimited, ValidationError
-from . import limits
-from .models import PLATFORMS, NotificationRequest, NotificationResponse, NotificationStats
+from onesig_nb.config import ENV_APP_ID, ENV_KEY
+from onesig_nb.errors import APIError, AuthError, RateLimited, ValidationError
+from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.models import (
+    PLATFORMS,
+    NotificationRequest,
+    NotificationResponse,
+    NotificationStats,
+)
 
 __all__ = [
     "CURRENT",

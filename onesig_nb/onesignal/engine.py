@@ -28,11 +28,11 @@ from typing import Any
 
 import aiohttp
 
-from ..errors import AuthError, TransportError
-from .dialects import decode_body, error_for
-from .ratelimit import RateLimiter
-from .retry import CONNECTION, TIMEOUT, RetryPolicy, transport_error
-from .secrets import Headers, Secret, scrub
+from onesig_nb.errors import AuthError, TransportError
+from onesig_nb.onesignal.dialects import decode_body, error_for
+from onesig_nb.onesignal.ratelimit import RateLimiter
+from onesig_nb.onesignal.retry import CONNECTION, TIMEOUT, RetryPolicy, transport_error
+from onesig_nb.onesignal.secrets import Headers, Secret, scrub
 
 __all__ = ["Engine"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import OneSigNbError
+from onesig_nb.errors import OneSigNbError
 
 __all__ = [
     "PLATFORMS",

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from ..errors import ValidationError
-from .models import NotificationRequest, NotificationResponse
+from onesig_nb.errors import ValidationError
+from onesig_nb.onesignal.models import NotificationRequest, NotificationResponse
 
 __all__ = ["PushResult", "batch_key", "split_push", "unique_ids"]
 

@@ -19,8 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from ..errors import ValidationError
-from . import limits
+from onesig_nb.errors import ValidationError
+from onesig_nb.onesignal import limits
 
 __all__ = ["CREATE", "DEFAULT_RATES", "USERS", "VIEW", "RateLimiter", "TokenBucket"]
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-from ..config import ENV_APP_ID, ENV_BASE, ENV_KEY, redact
-from ..errors import TransportError
+from onesig_nb.config import ENV_APP_ID, ENV_BASE, ENV_KEY, redact
+from onesig_nb.errors import TransportError
 
 __all__ = ["CONNECTION", "TIMEOUT", "RetryPolicy", "parse_retry_after", "transport_error"]
 

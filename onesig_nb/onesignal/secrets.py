@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..config import ENV_APP_ID, ENV_KEY, mask, redact
-from ..errors import APIError, ConfigError
+from onesig_nb.config import ENV_APP_ID, ENV_KEY, mask, redact
+from onesig_nb.errors import APIError, ConfigError
 
 __all__ = ["Headers", "Secret", "clean_credentials", "scrub"]
 

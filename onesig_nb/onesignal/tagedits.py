@@ -13,12 +13,12 @@ from typing import Any
 
 import orjson
 
-from ..errors import AuthError, OneSigNbError, ValidationError
-from ..tags import tag_value
-from . import limits
-from .dialects import error_for
-from .models import TagEdit, TagEditResult
-from .ratelimit import USERS, VIEW
+from onesig_nb.errors import AuthError, OneSigNbError, ValidationError
+from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.dialects import error_for
+from onesig_nb.onesignal.models import TagEdit, TagEditResult
+from onesig_nb.onesignal.ratelimit import USERS, VIEW
+from onesig_nb.segment.tags import tag_value
 
 __all__ = ["TagEdits", "clean_tags"]
 

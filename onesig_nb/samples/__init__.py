@@ -35,51 +35,57 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ValidationError
-from .archive import GZIP_LEVEL as GZIP_LEVEL
-from .archive import _write_archive
-from .batch import BATCH_SPLITS as BATCH_SPLITS
-from .batch import WRITE_KEY as WRITE_KEY
-from .batch import _write_batches
-from .cli import main
-from .engage_csv import _write_engage_csvs
-from .events import _add_duplicates, _engage_messages, _web_messages
-from .ids import _B62, _HEX, _Ids
-from .manifest import _truth, _write_manifest, load_manifest
-from .membership import _timelines
-from .people import _people
-from .roster import _write_roster, load_roster
-from .warehouse import TABLES as TABLES
-from .workspace import MAX_USERS, _check_int, _check_target, _install, default_workspace
-from .world import AJS_LIBRARY as AJS_LIBRARY
-from .world import ALL_KEYS, AUDIENCES, CSV_AUDIENCES, JOURNEY_KEY
-from .world import AS_OF_MS as AS_OF_MS
-from .world import CITIES as CITIES
-from .world import COMPUTATION_IDS as COMPUTATION_IDS
-from .world import DAY_MS as DAY_MS
-from .world import ENGAGE_INTEGRATIONS as ENGAGE_INTEGRATIONS
-from .world import ENGAGE_LIBRARY as ENGAGE_LIBRARY
-from .world import ENGAGE_SOURCE_ID as ENGAGE_SOURCE_ID
-from .world import FILE_WINDOW_MS as FILE_WINDOW_MS
-from .world import FIRST_NAMES as FIRST_NAMES
-from .world import HISTORY_DAYS as HISTORY_DAYS
-from .world import HISTORY_END_MS as HISTORY_END_MS
-from .world import HISTORY_START_MS as HISTORY_START_MS
-from .world import HOUR_MS as HOUR_MS
-from .world import KNOWN_ONLY_KEYS as KNOWN_ONLY_KEYS
-from .world import LANGUAGES as LANGUAGES
-from .world import LAST_ADDED_KEYS as LAST_ADDED_KEYS
-from .world import LAST_NAMES as LAST_NAMES
-from .world import PAGES as PAGES
-from .world import PLANS as PLANS
-from .world import PRODUCTS as PRODUCTS
-from .world import ROSTER_TAGS as ROSTER_TAGS
-from .world import SITE as SITE
-from .world import SPACE_ID as SPACE_ID
-from .world import TRACK_EVENTS as TRACK_EVENTS
-from .world import TRAIT_COLUMNS as TRAIT_COLUMNS
-from .world import USER_AGENTS as USER_AGENTS
-from .world import WEB_SOURCE_ID as WEB_SOURCE_ID
+from onesig_nb.errors import ValidationError
+from onesig_nb.samples.archive import GZIP_LEVEL as GZIP_LEVEL
+from onesig_nb.samples.archive import _write_archive
+from onesig_nb.samples.batch import BATCH_SPLITS as BATCH_SPLITS
+from onesig_nb.samples.batch import WRITE_KEY as WRITE_KEY
+from onesig_nb.samples.batch import _write_batches
+from onesig_nb.samples.cli import main
+from onesig_nb.samples.engage_csv import _write_engage_csvs
+from onesig_nb.samples.events import _add_duplicates, _engage_messages, _web_messages
+from onesig_nb.samples.ids import _B62, _HEX, _Ids
+from onesig_nb.samples.manifest import _truth, _write_manifest, load_manifest
+from onesig_nb.samples.membership import _timelines
+from onesig_nb.samples.people import _people
+from onesig_nb.samples.roster import _write_roster, load_roster
+from onesig_nb.samples.warehouse import TABLES as TABLES
+from onesig_nb.samples.workspace import (
+    MAX_USERS,
+    _check_int,
+    _check_target,
+    _install,
+    default_workspace,
+)
+from onesig_nb.samples.world import AJS_LIBRARY as AJS_LIBRARY
+from onesig_nb.samples.world import ALL_KEYS, AUDIENCES, CSV_AUDIENCES, JOURNEY_KEY
+from onesig_nb.samples.world import AS_OF_MS as AS_OF_MS
+from onesig_nb.samples.world import CITIES as CITIES
+from onesig_nb.samples.world import COMPUTATION_IDS as COMPUTATION_IDS
+from onesig_nb.samples.world import DAY_MS as DAY_MS
+from onesig_nb.samples.world import ENGAGE_INTEGRATIONS as ENGAGE_INTEGRATIONS
+from onesig_nb.samples.world import ENGAGE_LIBRARY as ENGAGE_LIBRARY
+from onesig_nb.samples.world import ENGAGE_SOURCE_ID as ENGAGE_SOURCE_ID
+from onesig_nb.samples.world import FILE_WINDOW_MS as FILE_WINDOW_MS
+from onesig_nb.samples.world import FIRST_NAMES as FIRST_NAMES
+from onesig_nb.samples.world import HISTORY_DAYS as HISTORY_DAYS
+from onesig_nb.samples.world import HISTORY_END_MS as HISTORY_END_MS
+from onesig_nb.samples.world import HISTORY_START_MS as HISTORY_START_MS
+from onesig_nb.samples.world import HOUR_MS as HOUR_MS
+from onesig_nb.samples.world import KNOWN_ONLY_KEYS as KNOWN_ONLY_KEYS
+from onesig_nb.samples.world import LANGUAGES as LANGUAGES
+from onesig_nb.samples.world import LAST_ADDED_KEYS as LAST_ADDED_KEYS
+from onesig_nb.samples.world import LAST_NAMES as LAST_NAMES
+from onesig_nb.samples.world import PAGES as PAGES
+from onesig_nb.samples.world import PLANS as PLANS
+from onesig_nb.samples.world import PRODUCTS as PRODUCTS
+from onesig_nb.samples.world import ROSTER_TAGS as ROSTER_TAGS
+from onesig_nb.samples.world import SITE as SITE
+from onesig_nb.samples.world import SPACE_ID as SPACE_ID
+from onesig_nb.samples.world import TRACK_EVENTS as TRACK_EVENTS
+from onesig_nb.samples.world import TRAIT_COLUMNS as TRAIT_COLUMNS
+from onesig_nb.samples.world import USER_AGENTS as USER_AGENTS
+from onesig_nb.samples.world import WEB_SOURCE_ID as WEB_SOURCE_ID
 
 __all__ = [
     "ALL_KEYS",

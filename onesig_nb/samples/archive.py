@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .events import _engage_dict, _web_dict
-from .formats import _OPTS
-from .warehouse import _Warehouse
-from .world import DAY_MS, ENGAGE_SOURCE_ID, FILE_WINDOW_MS, HOUR_MS, WEB_SOURCE_ID
+from onesig_nb.samples.events import _engage_dict, _web_dict
+from onesig_nb.samples.formats import _OPTS
+from onesig_nb.samples.warehouse import _Warehouse
+from onesig_nb.samples.world import DAY_MS, ENGAGE_SOURCE_ID, FILE_WINDOW_MS, HOUR_MS, WEB_SOURCE_ID
 
 GZIP_LEVEL = 6
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .formats import _OPTS, _iso_python
-from .ids import _HEX, _Ids
-from .world import DAY_MS, HISTORY_END_MS, PRODUCTS
+from onesig_nb.samples.formats import _OPTS, _iso_python
+from onesig_nb.samples.ids import _HEX, _Ids
+from onesig_nb.samples.world import DAY_MS, HISTORY_END_MS, PRODUCTS
 
 WRITE_KEY = "SAMPLEwk0nes1gNbBackend00000000"  # a Segment write key is not a secret
 BATCH_SPLITS = (100, 100, 50)  # what analytics-python 2.4.0 sends for 250 small messages

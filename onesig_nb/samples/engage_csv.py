@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from .formats import _OPTS, _csv_bytes
-from .world import CSV_AUDIENCES, TRAIT_COLUMNS
+from onesig_nb.samples.formats import _OPTS, _csv_bytes
+from onesig_nb.samples.world import CSV_AUDIENCES, TRAIT_COLUMNS
 
 
 def _cell(v: Any) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .formats import _iso
-from .world import (
+from onesig_nb.samples.formats import _iso
+from onesig_nb.samples.world import (
     AJS_LIBRARY,
     ALL_KEYS,
     COMPUTATION_IDS,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from .world import DAY_MS, HOUR_MS
+from onesig_nb.samples.world import DAY_MS, HOUR_MS
 
 _OPTS = orjson.OPT_SORT_KEYS
 

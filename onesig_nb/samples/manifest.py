@@ -10,11 +10,11 @@ from typing import Any
 
 import orjson
 
-from .batch import BATCH_SPLITS
-from .formats import _OPTS, _iso
-from .membership import _state
-from .workspace import _file_in
-from .world import (
+from onesig_nb.samples.batch import BATCH_SPLITS
+from onesig_nb.samples.formats import _OPTS, _iso
+from onesig_nb.samples.membership import _state
+from onesig_nb.samples.workspace import _file_in
+from onesig_nb.samples.world import (
     ALL_KEYS,
     AS_OF_MS,
     COMPUTATION_IDS,

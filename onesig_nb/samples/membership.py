@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .world import (
+from onesig_nb.samples.world import (
     ALL_KEYS,
     AS_OF_MS,
     DAY_MS,

@@ -7,8 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from .ids import _HEX, _Ids
-from .world import CITIES, FIRST_NAMES, HOUR_MS, LANGUAGES, LAST_NAMES, PLANS, PRODUCTS
+from onesig_nb.samples.ids import _HEX, _Ids
+from onesig_nb.samples.world import (
+    CITIES,
+    FIRST_NAMES,
+    HOUR_MS,
+    LANGUAGES,
+    LAST_NAMES,
+    PLANS,
+    PRODUCTS,
+)
 
 
 def _people(rng: np.random.Generator, n: int) -> dict[str, Any]:

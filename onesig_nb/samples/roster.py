@@ -9,10 +9,10 @@ from pathlib import Path
 
 import orjson
 
-from ..tags import tag_value
-from .formats import _OPTS, _csv_bytes
-from .workspace import _file_in
-from .world import PLANS, ROSTER_TAGS
+from onesig_nb.samples.formats import _OPTS, _csv_bytes
+from onesig_nb.samples.workspace import _file_in
+from onesig_nb.samples.world import PLANS, ROSTER_TAGS
+from onesig_nb.segment.tags import tag_value
 
 
 def _write_roster(ws: Path, rng, people) -> list[tuple[str, str, bool, dict]]:

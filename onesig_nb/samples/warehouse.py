@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .world import ALL_KEYS, JOURNEY_KEY, TRAIT_COLUMNS
+from onesig_nb.samples.world import ALL_KEYS, JOURNEY_KEY, TRAIT_COLUMNS
 
 _BASE_COLS = (
     ("id", "VARCHAR"), ("anonymous_id", "VARCHAR"), ("user_id", "VARCHAR"),

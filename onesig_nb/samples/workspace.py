@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..errors import SourceError, ValidationError
+from onesig_nb.errors import SourceError, ValidationError
 
 MAX_USERS = 5_000_000
 

@@ -4,7 +4,7 @@ ids, and the catalogs (names, cities, products, pages, user agents) people and e
 
 from __future__ import annotations
 
-from .ids import _b62_digest
+from onesig_nb.samples.ids import _b62_digest
 
 AUDIENCES = ("cart_abandoners", "high_value_users", "new_signups", "churn_risk")
 JOURNEY_KEY = "j_o_winback"

@@ -7,6 +7,6 @@ package stays cheap.
 
 from __future__ import annotations
 
-from .control import Sandbox
+from onesig_nb.sandbox.control import Sandbox
 
 __all__ = ["Sandbox"]

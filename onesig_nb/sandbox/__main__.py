@@ -8,8 +8,8 @@ import os
 import sys
 import tempfile
 
-from .faults import FAULT_KINDS
-from .runner import KEY_ENV, ServerOptions, serve, write_ready
+from onesig_nb.sandbox.faults import FAULT_KINDS
+from onesig_nb.sandbox.runner import KEY_ENV, ServerOptions, serve, write_ready
 
 
 def _parser() -> argparse.ArgumentParser:

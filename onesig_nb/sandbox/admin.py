@@ -25,12 +25,12 @@ from urllib.parse import unquote
 
 import orjson
 
-from . import users
-from .faults import FaultPlan
-from .responses import Response, basic_error
+from onesig_nb.sandbox import users
+from onesig_nb.sandbox.faults import FaultPlan
+from onesig_nb.sandbox.responses import Response, basic_error
 
 if TYPE_CHECKING:
-    from .server import Request, SandboxApp
+    from onesig_nb.sandbox.server import Request, SandboxApp
 
 PREFIX = "/_sandbox/"
 

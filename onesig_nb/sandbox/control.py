@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..errors import SandboxError
-from .runner import KEY_ENV
+from onesig_nb.errors import SandboxError
+from onesig_nb.sandbox.runner import KEY_ENV
 
 log = logging.getLogger("onesig_nb.sandbox")
 

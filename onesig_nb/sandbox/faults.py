@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..onesignal import limits
+from onesig_nb.onesignal import limits
 
 FAULT_KINDS = ("429", "503", "reset", "stall")
 DEFAULT_STALL_SECONDS = 35.0

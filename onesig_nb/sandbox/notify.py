@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
-from .._liquid import environment, render_text
-from ..onesignal import limits
-from .responses import ENGLISH_REQUIRED, NO_SUBSCRIBERS, Response, basic_error
-from .store import Store
+from onesig_nb.message.liquid import environment, render_text
+from onesig_nb.onesignal import limits
+from onesig_nb.sandbox.responses import ENGLISH_REQUIRED, NO_SUBSCRIBERS, Response, basic_error
+from onesig_nb.sandbox.store import Store
 
 #: platform flag -> sandbox platforms it selects
 PLATFORM_FLAGS = {

@@ -63,8 +63,8 @@ def serve(opts: ServerOptions, *, on_ready=None) -> int:
     """Serve until SIGTERM/SIGINT or ``/_sandbox/shutdown``. ``on_ready(info)`` once bound."""
     import uvicorn
 
-    from .server import SandboxApp
-    from .store import Store
+    from onesig_nb.sandbox.server import SandboxApp
+    from onesig_nb.sandbox.store import Store
 
     store = Store(opts.db)
     app_id, api_key = store.identity(opts.app_id, opts.api_key)

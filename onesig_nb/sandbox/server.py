@@ -19,10 +19,10 @@ from urllib.parse import parse_qs, unquote
 
 import orjson
 
-from . import admin, notify, users
-from .admin import same_secret
-from .faults import FaultPlan, RateLimiter
-from .responses import (
+from onesig_nb.sandbox import admin, notify, users
+from onesig_nb.sandbox.admin import same_secret
+from onesig_nb.sandbox.faults import FaultPlan, RateLimiter
+from onesig_nb.sandbox.responses import (
     ACCESS_DENIED,
     ACCESS_DENIED_STATUS,
     LEGACY_AUTH_ERROR,
@@ -34,7 +34,7 @@ from .responses import (
     rate_limited,
     structured_error,
 )
-from .store import Store
+from onesig_nb.sandbox.store import Store
 
 log = logging.getLogger("onesig_nb.sandbox")
 

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..onesignal import limits
-from .responses import TAG_LIMIT_PER_REQUEST, Response, structured_error
-from .store import PLATFORM_OF_TYPE, SUBSCRIPTION_TYPES, Store
+from onesig_nb.onesignal import limits
+from onesig_nb.sandbox.responses import TAG_LIMIT_PER_REQUEST, Response, structured_error
+from onesig_nb.sandbox.store import PLATFORM_OF_TYPE, SUBSCRIPTION_TYPES, Store
 
 NOT_FOUND_LEGACY = "No players found for given external_user_id"
 

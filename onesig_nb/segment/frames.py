@@ -15,7 +15,7 @@ import pandas as pd
 
 from onesig_nb.errors import SourceError
 from onesig_nb.segment.report import LoadReport
-from onesig_nb.tags import external_id_strings
+from onesig_nb.segment.tags import external_id_strings
 
 __all__ = ["read_frame", "read_parquet"]
 

@@ -5,7 +5,7 @@
     msg = c.message                           # a validated Message (raises ValidationError if not)
 
 Edits are debounced; invalid input (no English text, bad Liquid, ...) shows a finding instead
-of raising. All decisions live in :class:`onesig_nb.message.Message`; this only wires widgets.
+of raising. All decisions live in :class:`onesig_nb.message.model.Message`; this only wires widgets.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import ValidationError
-from ..message import LANGUAGE_TRAIT, Finding, Message, _frame
-from .preview import MessagePreview, findings_html
+from onesig_nb.errors import ValidationError
+from onesig_nb.message.model import LANGUAGE_TRAIT, Finding, Message, _frame
+from onesig_nb.widgets.preview import MessagePreview, findings_html
 
 __all__ = ["MessageComposer"]
 

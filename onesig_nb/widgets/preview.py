@@ -3,7 +3,7 @@
     from onesig_nb.widgets import MessagePreview
     MessagePreview(msg, cohort, app_name="Shop")
 
-A thin ipywidgets shell: rendering and lint come from :class:`onesig_nb.message.Message`, the
+A thin ipywidgets shell: rendering and lint come from :class:`onesig_nb.message.model.Message`, the
 mock-ups from :mod:`onesig_nb.widgets.phone`. Switching users or editing the message renders one
 person; the cohort-wide lint is computed lazily (automatically for small cohorts, on a button
 click for large ones) and cached per message fingerprint.
@@ -18,9 +18,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .._message_checks import plural
-from ..message import Finding, Findings, Message, _frame, describe_person
-from .phone import devices_html
+from onesig_nb.message.fields import plural
+from onesig_nb.message.model import Finding, Findings, Message, _frame, describe_person
+from onesig_nb.widgets.phone import devices_html
 
 __all__ = ["MessagePreview", "findings_html", "person_line", "preview_html"]
 
@@ -76,7 +76,7 @@ def preview_html(
 class MessagePreview(widgets.VBox):
     """Per-user preview of a message on three device mock-ups, with lint findings.
 
-    :param msg: the :class:`~onesig_nb.message.Message` to show (settable: ``.message = ...``).
+    :param msg: the :class:`~onesig_nb.message.model.Message` to show (settable: ``.message = ...``).
     :param cohort: a Cohort or a DataFrame with ``external_id`` and trait columns.
     :param app_name: shown as the app on the mock-ups.
     """

@@ -18,8 +18,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..campaign_views import FIX_CHECKS
-from ..errors import OneSigNbError
+from onesig_nb.campaign.views import FIX_CHECKS
+from onesig_nb.errors import OneSigNbError
 
 __all__ = ["SendPanel", "describe_test_send"]
 

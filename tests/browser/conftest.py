@@ -1,5 +1,5 @@
 """Browser fixtures: JupyterLab / Voilà started exactly as ``make lab`` / ``make app`` start them
-(:func:`onesig_nb.launch.start`), and Debian's Chromium driven by Playwright's sync API.
+(:func:`onesig_nb.cli.lab.start`), and Debian's Chromium driven by Playwright's sync API.
 
 Each stack gets its own copy of the small sample workspace, so its persisted sandbox and its
 campaign journals start empty. Jupyter, IPython and Chromium state live in a temp folder.
@@ -52,7 +52,7 @@ def chromium():
 
 
 def _start(kind: str, sample_workspace: Path, tmp_path_factory, artifacts_dir: Path):
-    from onesig_nb.launch import start
+    from onesig_nb.cli.lab import start
 
     root = tmp_path_factory.mktemp(f"stack-{kind}")
     ws = _copy_workspace(sample_workspace, root / "workspace")

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from onesig_nb.campaign import Campaign, batch_key, campaigns
+from onesig_nb.campaign.campaign import Campaign, batch_key, campaigns
 from onesig_nb.errors import (
     CampaignConflict,
     ConfirmationRequired,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from onesig_nb.cli import main as cli_main
-from onesig_nb.headless import main
+from onesig_nb.cli.send import main
 
 
 @pytest.fixture
@@ -90,9 +90,11 @@ def bare(files, monkeypatch, tmp_path):
 
 
 def test_send_without_credentials_refuses_and_starts_no_sandbox(bare, capsys, monkeypatch):
-    from onesig_nb import onesignal
+    import importlib
 
-    monkeypatch.setattr(onesignal, "connect", lambda **kw: pytest.fail("must not connect"))
+    # `onesig_nb.connect` is the function (osn.connect); the module is reached by its full name.
+    module = importlib.import_module("onesig_nb.connect")
+    monkeypatch.setattr(module, "connect", lambda **kw: pytest.fail("must not connect"))
     assert main(argv(bare, "cli-nokey")) == 1
     err = capsys.readouterr().err
     assert (

@@ -7,7 +7,8 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from onesig_nb.campaign import MAX_TEST_RECIPIENTS, Campaign
+from onesig_nb.campaign import TagSync
+from onesig_nb.campaign.campaign import MAX_TEST_RECIPIENTS, Campaign
 from onesig_nb.errors import (
     AuthError,
     CampaignConflict,
@@ -18,7 +19,6 @@ from onesig_nb.errors import (
 from onesig_nb.journal import Journal
 from onesig_nb.message import Message
 from onesig_nb.onesignal.dialects import dialect_for
-from onesig_nb.tagsync import TagSync
 
 from .fakes import FakeClient, FakeCohort
 

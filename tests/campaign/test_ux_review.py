@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from onesig_nb.campaign import Campaign
+from onesig_nb.campaign import Campaign, TagSync
 from onesig_nb.errors import APIError, CampaignConflict, ValidationError
 from onesig_nb.message import Message
 from onesig_nb.onesignal.models import NotificationResponse
-from onesig_nb.tagsync import TagSync
 
 from .fakes import FakeClient, FakeCohort
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import onesig_nb as osn
-from onesig_nb.onesignal import OneSignal, connect
+from onesig_nb.connect import connect
+from onesig_nb.onesignal import OneSignal
 
 
 def test_without_a_key_connect_starts_a_seeded_sandbox_and_says_so(

@@ -6,8 +6,8 @@ import shutil
 
 import pandas as pd
 
-from onesig_nb.launch import start_sandbox
-from onesig_nb.onesignal import SANDBOX_TEST_USER, connect, seed_sandbox
+from onesig_nb.cli.lab import start_sandbox
+from onesig_nb.connect import SANDBOX_TEST_USER, connect, seed_sandbox
 from onesig_nb.samples import load_roster
 
 ROSTER = "onesignal-users.csv"

@@ -9,7 +9,7 @@ import pytest
 from liquid.exceptions import LiquidError
 
 import onesig_nb as osn
-from onesig_nb._liquid import render_text
+from onesig_nb.message.liquid import render_text
 
 
 def test_variables_are_bare_tags_user_tags_and_custom_data():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from onesig_nb.errors import ValidationError
-from onesig_nb.tags import tag_value, tags_from_traits
+from onesig_nb.segment.tags import tag_value, tags_from_traits
 
 
 @pytest.mark.parametrize(

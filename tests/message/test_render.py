@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from onesig_nb._liquid import render_text
 from onesig_nb.errors import ValidationError
 from onesig_nb.message import Message
-from onesig_nb.tags import tags_from_traits
+from onesig_nb.message.liquid import render_text
+from onesig_nb.segment.tags import tags_from_traits
 
 
 def test_render_returns_the_contract_columns(people):
@@ -123,16 +123,16 @@ def test_lists_and_dicts_are_never_tags():
 
 
 def test_memo_renders_once_per_distinct_value_tuple(monkeypatch):
-    import onesig_nb.message as m
+    from onesig_nb.message import liquid
 
     calls = []
-    real = m._liquid.render_text
+    real = liquid.render_text
 
     def counting(src, tags, custom=None):
         calls.append(dict(tags))
         return real(src, tags, custom)
 
-    monkeypatch.setattr(m._liquid, "render_text", counting)
+    monkeypatch.setattr(liquid, "render_text", counting)
     n = 3_000
     df = pd.DataFrame(
         {

@@ -12,7 +12,7 @@ import os
 import pytest
 
 import onesig_nb as osn
-from onesig_nb.tags import tag_value
+from onesig_nb.segment.tags import tag_value
 
 from .conftest import api_requests, cohort_of, fast_retry, people, roster
 

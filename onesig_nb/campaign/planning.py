@@ -1,10 +1,10 @@
 """What a campaign's send would do now, decided from the journal, and the plan that says so.
 
-:func:`decide` compares the journal with a :class:`~onesig_nb.campaign.Campaign`: a new
+:func:`decide` compares the journal with a :class:`~onesig_nb.campaign.campaign.Campaign`: a new
 campaign gets freshly planned batches; a started one resumes its journaled batches (never
 re-planned, so the keys stay the same) or is already sent; a changed one is refused unless
 ``extend=True``, which plans batches only for people not reached yet. :func:`build_plan` turns
-that into the :class:`~onesig_nb.campaign_views.CampaignPlan` a marketer reads before sending.
+that into the :class:`~onesig_nb.campaign.views.CampaignPlan` a marketer reads before sending.
 The functions take the campaign as their first argument; nothing here writes or sends.
 """
 
@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .campaign_batches import estimate_seconds
-from .campaign_html import count, people
-from .campaign_mode import ModeChoice
-from .campaign_sending import refuse_expired
-from .campaign_views import SENT_MEANS, CampaignPlan
-from .errors import CampaignConflict, ConfirmationRequired, ValidationError
-from .journal import Batch
+from onesig_nb._html import count, people
+from onesig_nb.campaign.batches import estimate_seconds
+from onesig_nb.campaign.mode import ModeChoice
+from onesig_nb.campaign.sending import refuse_expired
+from onesig_nb.campaign.views import SENT_MEANS, CampaignPlan
+from onesig_nb.errors import CampaignConflict, ConfirmationRequired, ValidationError
+from onesig_nb.journal import Batch
 
 __all__ = [
     "build_plan",
@@ -221,7 +221,7 @@ def build_plan(camp: Any, *, extend: bool = False, resend_expired: bool = False)
     choice = camp._choice()
     findings = camp._lint()
     if choice.warning:
-        from .message import Finding
+        from onesig_nb.message import Finding
 
         findings = [Finding("warning", "personalization-tags-unproven", choice.warning)]
         findings += camp._lint()

@@ -1,7 +1,7 @@
-"""What a :class:`onesig_nb.message.Message` reports: lint findings and its personalization.
+"""What a :class:`onesig_nb.message.model.Message` reports: lint findings and its personalization.
 
 :class:`Finding` is one problem (or note); :class:`Findings` is the list
-:meth:`~onesig_nb.message.Message.lint` returns, readable as text, HTML or a DataFrame;
+:meth:`~onesig_nb.message.model.Message.lint` returns, readable as text, HTML or a DataFrame;
 :class:`Personalization` (decided by :func:`personalization_verdict`) says who fills a
 message's templates: nobody, OneSignal (server) or us (client).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._message_checks import plural
+from onesig_nb.message.fields import plural
 
 __all__ = ["Finding", "Findings", "Personalization"]
 
@@ -122,7 +122,7 @@ def personalization_verdict(
     n_languages: int,
     synced_tags: Iterable[str] | None,
 ) -> Personalization:
-    """The verdict behind :meth:`~onesig_nb.message.Message.personalization`.
+    """The verdict behind :meth:`~onesig_nb.message.model.Message.personalization`.
 
     ``variables``: the tags the templates read (sorted); ``distinct``: how many distinct
     notifications client mode would send (None without a cohort); ``synced_tags``: tags known to

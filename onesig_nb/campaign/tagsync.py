@@ -22,8 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .campaign_batches import as_cohort, client_secret
-from .campaign_html import (
+from onesig_nb._html import (
     banner,
     card,
     count,
@@ -33,16 +32,17 @@ from .campaign_html import (
     table_caption,
     tags_text,
 )
-from .config import redact
-from .errors import CampaignConflict, ValidationError
-from .journal import Journal, open_journal
-from .onesignal import limits
-from .onesignal.models import TagEdit
-from .tags import tag_value
+from onesig_nb.campaign.batches import as_cohort, client_secret
+from onesig_nb.config import redact
+from onesig_nb.errors import CampaignConflict, ValidationError
+from onesig_nb.journal import Journal, open_journal
+from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.models import TagEdit
+from onesig_nb.segment.tags import tag_value
 
 __all__ = ["SYNC_STATUSES", "TagSync", "TagSyncPlan", "TagSyncResult"]
 
-log = logging.getLogger("onesig_nb.tagsync")
+log = logging.getLogger("onesig_nb.campaign.tagsync")
 
 #: Results are journaled in groups of this many (one SQLite transaction each).
 _FLUSH_EVERY = 500

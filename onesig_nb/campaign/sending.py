@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
-from .campaign_batches import batch_key
-from .campaign_views import CampaignResult
-from .errors import CampaignConflict, ValidationError
-from .journal import Batch, Journal
-from .onesignal import limits
-from .onesignal.models import NotificationRequest
+from onesig_nb import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
+from onesig_nb.campaign.batches import batch_key
+from onesig_nb.campaign.views import CampaignResult
+from onesig_nb.errors import CampaignConflict, ValidationError
+from onesig_nb.journal import Batch, Journal
+from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.models import NotificationRequest
 
 __all__ = [
     "RESUME_KEY_MAX_AGE_SECONDS",
@@ -34,7 +34,9 @@ __all__ = [
     "test_payload",
 ]
 
-log = logging.getLogger("onesig_nb.campaign")  # the campaign's own logger: one place to watch
+log = logging.getLogger(
+    "onesig_nb.campaign.campaign"
+)  # the campaign's own logger: one place to watch
 
 #: A resumed batch that was already attempted is refused when its intent is older than this:
 #: OneSignal forgets idempotency keys after limits.IDEMPOTENCY_WINDOW_SECONDS (30 days), so a

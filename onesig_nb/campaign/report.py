@@ -10,7 +10,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from .campaign_html import banner, card, count, count_cells, people
+from onesig_nb._html import banner, card, count, count_cells, people
 
 __all__ = ["REPORT_WORDS", "CampaignReport"]
 

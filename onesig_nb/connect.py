@@ -13,17 +13,21 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+from onesig_nb.config import ENV_KEY, ENV_WORKSPACE, load_credentials
 
-from ..config import ENV_KEY, ENV_WORKSPACE, load_credentials
-from . import SANDBOX_TEST_USER
-from .client import OneSignal, _is_loopback
+if TYPE_CHECKING:  # the client (aiohttp, requests) loads on the first connect(), not on import
+    from onesig_nb.onesignal import OneSignal
 
 __all__ = ["SANDBOX_TEST_USER", "connect", "seed_sandbox"]
 
 log = logging.getLogger("onesig_nb.onesignal")
+
+#: External id of the pretend QA phone (iOS, subscribed) every seeded sandbox has, so
+#: ``campaign.send_test([SANDBOX_TEST_USER])`` works out of the box in a rehearsal.
+#: It is not in the sample roster, so it never shows up in a cohort.
+SANDBOX_TEST_USER = "qa-you"
 
 #: Admin route every sandbox answers (with its key); used to recognise one at a base URL.
 SANDBOX_INFO_ROUTE = "/_sandbox/info"
@@ -47,6 +51,8 @@ def connect(
         (default ``$ONESIG_NB_WORKSPACE``; ignored when it does not exist)
     :param options: passed on to :class:`OneSignal` (``timeout``, ``max_workers``, ...)
     """
+    from onesig_nb.onesignal.client import OneSignal, _is_loopback
+
     creds = load_credentials()
     if creds is None:
         return _sandbox_client(
@@ -78,7 +84,7 @@ def seed_sandbox(sandbox: Any, workspace: str | os.PathLike | None = None) -> di
     ids = set(sandbox.users()["external_id"])
     added = {"roster": 0, "test_user": 0}
     if workspace is not None and Path(workspace).is_dir() and not ids - {SANDBOX_TEST_USER}:
-        from ..samples import load_roster
+        from onesig_nb.samples import load_roster
 
         added["roster"] = sandbox.add_users(load_roster(workspace))
         log.info("sandbox seeded with %s users from %s", added["roster"], workspace)
@@ -88,7 +94,8 @@ def seed_sandbox(sandbox: Any, workspace: str | os.PathLike | None = None) -> di
 
 
 def _sandbox_client(*, api: str, workspace: Any, options: dict[str, Any]) -> OneSignal:
-    from ..sandbox import Sandbox
+    from onesig_nb.onesignal.client import OneSignal
+    from onesig_nb.sandbox import Sandbox
 
     sandbox = Sandbox()
     try:
@@ -114,6 +121,8 @@ def _sandbox_client(*, api: str, workspace: Any, options: dict[str, Any]) -> One
 
 def _attach(url: str, app_id: str, api_key: str) -> Any:
     """A handle to the sandbox at ``url``, or None when no sandbox answers there."""
+    import requests
+
     try:
         resp = requests.get(
             url.rstrip("/") + SANDBOX_INFO_ROUTE,
@@ -125,7 +134,7 @@ def _attach(url: str, app_id: str, api_key: str) -> Any:
         return None
     if not isinstance(info, dict) or info.get("app_id") != app_id:
         return None
-    from ..sandbox import Sandbox
+    from onesig_nb.sandbox import Sandbox
 
     log.info("Attached to the running sandbox at %s", url)
     return Sandbox.attach(url, app_id, api_key)

@@ -1,5 +1,5 @@
 """Campaign records in the journal: runs (campaigns and tag syncs), their batches with
-idempotency keys, and per-recipient outcomes. Import them from :mod:`onesig_nb.journal`."""
+idempotency keys, and per-recipient outcomes. Import them from :mod:`onesig_nb.journal.journal`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import JournalError
-from .journal_store import JournalStore, _dumps, _now
+from onesig_nb.errors import JournalError
+from onesig_nb.journal.store import JournalStore, _dumps, _now
 
 __all__ = ["Batch", "RunRecords"]
 
@@ -39,7 +39,7 @@ class Batch:
 
 
 class RunRecords(JournalStore):
-    """The runs, batches and recipients tables of a :class:`~onesig_nb.journal.Journal`."""
+    """The runs, batches and recipients tables of a :class:`~onesig_nb.journal.journal.Journal`."""
 
     # -- runs (campaigns and tag syncs) -------------------------------------------------------
     def run(self, name: str) -> dict | None:

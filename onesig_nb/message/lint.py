@@ -1,4 +1,4 @@
-"""Lint for push messages: what :meth:`onesig_nb.message.Message.lint` checks; never raises.
+"""Lint for push messages: what :meth:`onesig_nb.message.model.Message.lint` checks; never raises.
 
 Without a cohort, lint checks the message itself: Liquid syntax and unknown filters, tags
 OneSignal reserves, static URLs and images (spaces, no host, http://, deep links), Liquid in
@@ -8,7 +8,7 @@ variables some people lack (and what they see instead), traits that would become
 empty texts, truncation per device, payloads too large to deliver, bad rendered URLs and people
 whose language has no translation.
 
-Where the figures come from: truncation uses :data:`onesig_nb.message.DEVICE_LIMITS`
+Where the figures come from: truncation uses :data:`onesig_nb.message.model.DEVICE_LIMITS`
 (approximate per-device character counts, sourced in its comments: Braze's push message format
 guide and Alibaba Cloud mPaaS); the payload-size warning uses :data:`PAYLOAD_WARN_BYTES` below
 (APNs and FCM reject pushes over 4 KB).
@@ -22,7 +22,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._lint_rules import (
+from onesig_nb.errors import ValidationError
+from onesig_nb.message.fields import _json_bytes, plural
+from onesig_nb.message.findings import Finding, Findings
+from onesig_nb.message.rendering import (
+    _LIQUID_RE,
+    _OUTPUT,
+    LANGUAGE_TRAIT,
+    _analyse,
+    _frame,
+    _Tags,
+    _where,
+)
+from onesig_nb.message.rules import (
     _applies,
     _fallback_text,
     _guarded,
@@ -32,14 +44,10 @@ from ._lint_rules import (
     _url_problem,
     _Who,
 )
-from ._message_checks import _json_bytes, plural
-from ._render import _LIQUID_RE, _OUTPUT, LANGUAGE_TRAIT, _analyse, _frame, _Tags, _where
-from .errors import ValidationError
-from .findings import Finding, Findings
-from .onesignal import limits
+from onesig_nb.onesignal import limits
 
 if TYPE_CHECKING:
-    from .message import Message
+    from onesig_nb.message.model import Message
 
 #: APNs rejects payloads over 4,096 bytes (Apple, "Sending notification requests to APNs");
 #: FCM's limit is also 4 KB (the Braze table cited at message.DEVICE_LIMITS). Text + data must

@@ -1,6 +1,6 @@
 """Tag-sync state in the journal: per app and user, the tag values a
 :class:`~onesig_nb.TagSync` last wrote (so an unchanged re-run sends nothing), and the intents
-and outcomes of each round's tag edits. Import them from :mod:`onesig_nb.journal`."""
+and outcomes of each round's tag edits. Import them from :mod:`onesig_nb.journal.journal`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from .journal_store import JournalStore, _dumps, _now
+from onesig_nb.journal.store import JournalStore, _dumps, _now
 
 __all__ = ["TagSyncState"]
 
 
 class TagSyncState(JournalStore):
-    """The tag_state and tag_edits tables of a :class:`~onesig_nb.journal.Journal`."""
+    """The tag_state and tag_edits tables of a :class:`~onesig_nb.journal.journal.Journal`."""
 
     # -- tag syncs ----------------------------------------------------------------------------
     def tag_state(self, app_id: str, external_ids: Iterable[str] | None = None) -> dict:

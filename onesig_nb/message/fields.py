@@ -1,4 +1,4 @@
-"""Argument checks for :class:`onesig_nb.message.Message`: each returns the cleaned value or raises.
+"""Argument checks for :class:`onesig_nb.message.model.Message`: each returns the cleaned value or raises.
 
 Every failure is a :class:`~onesig_nb.errors.ValidationError` whose text says what is wrong and
 how to fix it. Also the wording helpers that messages and lint share: counts with the right
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ValidationError
-from .onesignal import limits
+from onesig_nb.errors import ValidationError
+from onesig_nb.onesignal import limits
 
 _LANG_RE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 
@@ -344,7 +344,7 @@ def liquid_error_words(message: str, source: str | None, index: int | None) -> s
             )
         import difflib
 
-        from ._liquid import environment
+        from onesig_nb.message.liquid import environment
 
         known = [t for t in environment().tags if t.isalpha()]
         known += ["end" + t for t in _BLOCK_TAGS] + ["else", "elsif", "when"]

@@ -1,11 +1,11 @@
-"""How a :class:`~onesig_nb.message.Message` renders: template analysis, tag columns, rendering.
+"""How a :class:`~onesig_nb.message.model.Message` renders: template analysis, tag columns, rendering.
 
 Each template (a :class:`_Slot`: one field in one language) is parsed once (:func:`_analyse`,
 memoized) to learn the tags it reads. A cohort's traits become tag columns (:class:`_Tags`,
-named and converted as :func:`onesig_nb.tags.tags_from_traits` would store them), and
+named and converted as :func:`onesig_nb.segment.tags.tags_from_traits` would store them), and
 :func:`render_all` renders each template once per distinct tuple of the tag values it reads, so
 100,000 users whose first names and cities repeat cost a few hundred renders, not 100,000.
-Rendering goes through :mod:`onesig_nb._liquid`, as the sandbox does.
+Rendering goes through :mod:`onesig_nb.message.liquid`, as the sandbox does.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _liquid
-from ._message_checks import _line_col, language_name, liquid_error_words, plural
-from .errors import ValidationError
-from .tags import tag_value
+from onesig_nb.errors import ValidationError
+from onesig_nb.message import liquid
+from onesig_nb.message.fields import _line_col, language_name, liquid_error_words, plural
+from onesig_nb.segment.tags import tag_value
 
 if TYPE_CHECKING:
-    from .message import Message
+    from onesig_nb.message.model import Message
 
 #: The trait that picks a person's language; unknown or missing languages fall back to English.
 LANGUAGE_TRAIT = "language"
@@ -60,10 +60,10 @@ def _analyse(source: str) -> _Analysis:
     if not _LIQUID_RE.search(source):
         return _Analysis(frozenset(), False, None, frozenset())
     try:
-        tpl = _liquid.environment().from_string(source)
+        tpl = liquid.environment().from_string(source)
     except Exception as exc:  # noqa: BLE001 - any Liquid error is a finding, never a crash
         return _Analysis(frozenset(), False, _error_text(exc, source), frozenset())
-    known = _liquid.environment().filters
+    known = liquid.environment().filters
     unknown = [f for f in tpl.filter_names() if f not in known]
     error = None
     if unknown:
@@ -313,7 +313,7 @@ def render_slot(
         if text is memo:
             user_tags = {n: v for n, v in zip(names, key, strict=True) if v is not None}
             try:
-                text = _liquid.render_text(slot.source, user_tags, custom)
+                text = liquid.render_text(slot.source, user_tags, custom)
             except Exception as exc:  # noqa: BLE001 - reported as a finding or ValidationError
                 text = _Failure(_error_text(exc))
             memo[key] = text

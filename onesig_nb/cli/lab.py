@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .config import ENV_API, ENV_APP_ID, ENV_BASE, ENV_KEY, ENV_WORKSPACE, mask
-from .errors import ConfigError, OneSigNbError
+from onesig_nb.config import ENV_API, ENV_APP_ID, ENV_BASE, ENV_KEY, ENV_WORKSPACE, mask
+from onesig_nb.errors import ConfigError, OneSigNbError
 
 __all__ = ["Stack", "main", "start"]
 
-log = logging.getLogger("onesig_nb.launch")
+log = logging.getLogger("onesig_nb.cli.lab")
 
 DEFAULT_LAB_PORT = 8888
 PORT_SCAN = 50  # how many ports after the default we try before giving up
@@ -149,11 +149,11 @@ def start_sandbox(workspace: Path, *, port: int = 0):
 
     The sandbox keeps its app id, key and data in ``<workspace>/sandbox.sqlite``, so it is the
     same app after a restart (and campaign journals named after the app id still apply).
-    Seeding (:func:`onesig_nb.onesignal.connect.seed_sandbox`) also registers the QA phone
+    Seeding (:func:`onesig_nb.connect.seed_sandbox`) also registers the QA phone
     ``"qa-you"``, once, for ``campaign.send_test(["qa-you"])``.
     """
-    from .onesignal.connect import seed_sandbox
-    from .sandbox import Sandbox
+    from onesig_nb.connect import seed_sandbox
+    from onesig_nb.sandbox import Sandbox
 
     sb = Sandbox(db=workspace / SANDBOX_DB, port=port)
     try:
@@ -269,7 +269,7 @@ def start(
     folder (tests use it); ``log_path`` sends Jupyter's output to a file instead of the terminal.
     Returns a :class:`Stack`; call ``.stop()`` (or use it as a context manager) to stop it all.
     """
-    from .samples import ensure_workspace
+    from onesig_nb.samples import ensure_workspace
 
     notebooks_dir = Path(notebooks).resolve()
     if not notebooks_dir.is_dir():

@@ -1,7 +1,7 @@
 """What a campaign shows: its plan, its result and its delivery report (plain data + HTML).
 
-Kept apart from :mod:`onesig_nb.campaign` so the sending logic stays short; every class here is
-built by :class:`~onesig_nb.campaign.Campaign` and only formats what it is given.
+Kept apart from :mod:`onesig_nb.campaign.campaign` so the sending logic stays short; every class here is
+built by :class:`~onesig_nb.campaign.campaign.Campaign` and only formats what it is given.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .campaign_html import (
+from onesig_nb._html import (
     banner,
     card,
     count,
@@ -22,7 +22,7 @@ from .campaign_html import (
     platform_text,
     table_caption,
 )
-from .campaign_report import CampaignReport  # re-exported: it lived here first
+from onesig_nb.campaign.report import CampaignReport  # re-exported: it lived here first
 
 __all__ = [
     "FIX_CHECKS",

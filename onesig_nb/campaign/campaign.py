@@ -13,10 +13,10 @@ just running the cell again) sends only the unfinished batches, with the same ke
 (or the sandbox) replays instead of pushing twice.
 
 This module is the facade; the work lives in modules named for their job:
-:mod:`~onesig_nb.campaign_batches` (batches and keys), :mod:`~onesig_nb.campaign_mode`
-(server or client personalization, and why), :mod:`~onesig_nb.campaign_sending` (the send loop
-and outcome classification), :mod:`~onesig_nb.campaign_results` (results, statuses, reports),
-:mod:`~onesig_nb.campaign_views` (plan/result/report display) and :mod:`~onesig_nb.tagsync`.
+:mod:`~onesig_nb.campaign.batches` (batches and keys), :mod:`~onesig_nb.campaign.mode`
+(server or client personalization, and why), :mod:`~onesig_nb.campaign.sending` (the send loop
+and outcome classification), :mod:`~onesig_nb.campaign.results` (results, statuses, reports),
+:mod:`~onesig_nb.campaign.views` (plan/result/report display) and :mod:`~onesig_nb.campaign.tagsync`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 # The client package first: onesig_nb.config imports onesignal.limits, and importing config
 # before the onesignal package is initialised hits a config <-> onesignal.client import cycle.
-from . import onesignal as _onesignal  # noqa: F401
-from .campaign_batches import (
+from onesig_nb import onesignal as _onesignal  # noqa: F401
+from onesig_nb.campaign.batches import (
     KEY_NAMESPACE,
     as_cohort,
     batch_key,
@@ -46,20 +46,26 @@ from .campaign_batches import (
     send_after_text,
     valid_ids,
 )
-from .campaign_mode import PERSONALIZATION_MODES, ModeChoice, choose_mode
-from .campaign_planning import build_plan, check_confirmation, decide, nothing_note
-from .campaign_results import build_result, campaign_status, campaigns, fetch_report, update_status
-from .campaign_sending import (
+from onesig_nb.campaign.mode import PERSONALIZATION_MODES, ModeChoice, choose_mode
+from onesig_nb.campaign.planning import build_plan, check_confirmation, decide, nothing_note
+from onesig_nb.campaign.results import (
+    build_result,
+    campaign_status,
+    campaigns,
+    fetch_report,
+    update_status,
+)
+from onesig_nb.campaign.sending import (
     RESUME_KEY_MAX_AGE_SECONDS,
     journal_intents,
     run_batches,
     send_test_batch,
 )
-from .campaign_views import CampaignPlan, CampaignReport, CampaignResult
-from .config import redact
-from .errors import JournalError, ValidationError
-from .journal import Batch, Journal, open_journal
-from .tagsync import TagSync, TagSyncResult
+from onesig_nb.campaign.tagsync import TagSync, TagSyncResult
+from onesig_nb.campaign.views import CampaignPlan, CampaignReport, CampaignResult
+from onesig_nb.config import redact
+from onesig_nb.errors import JournalError, ValidationError
+from onesig_nb.journal import Batch, Journal, open_journal
 
 __all__ = [
     "KEY_NAMESPACE",
@@ -76,7 +82,7 @@ __all__ = [
     "campaigns",
 ]
 
-log = logging.getLogger("onesig_nb.campaign")
+log = logging.getLogger("onesig_nb.campaign.campaign")
 
 #: A test send is for a small QA list: more ids than this are refused (use send() for a cohort).
 MAX_TEST_RECIPIENTS = 20
@@ -89,7 +95,7 @@ class Campaign:
     :param cohort: a :class:`~onesig_nb.Cohort` (or a DataFrame with ``external_id``)
     :param message: a :class:`~onesig_nb.Message`
     :param client: a :class:`~onesig_nb.OneSignal` client (real API or sandbox)
-    :param journal: SQLite file (or open :class:`~onesig_nb.journal.Journal`)
+    :param journal: SQLite file (or open :class:`~onesig_nb.journal.journal.Journal`)
     :param exclude_platforms: e.g. ``("ios",)`` when Segment already pushes to iOS
         (OneSignal's Segment guide: never send the same push from both)
     :param personalization: ``"auto"`` (pre-rendered, unless the journal proves a TagSync put

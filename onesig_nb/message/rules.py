@@ -1,8 +1,8 @@
-"""The checks and sentences :mod:`onesig_nb.lint` builds its findings from.
+"""The checks and sentences :mod:`onesig_nb.message.lint` builds its findings from.
 
 Checks of the message alone (Liquid errors, tags OneSignal reserves, static URLs and images,
 Liquid in ``data``, single braces, a title without English), URL problems, truncation per device
-(:data:`onesig_nb.message.DEVICE_LIMITS`), and the sentences that name people (:class:`_Who`),
+(:data:`onesig_nb.message.model.DEVICE_LIMITS`), and the sentences that name people (:class:`_Who`),
 variables they lack and languages that fall back to English.
 """
 
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._message_checks import language_name, plural
-from ._render import _LIQUID_RE, _analyse, _Slot, _where, describe_person
-from .findings import Finding
-from .message import DEVICE_LIMITS
-from .onesignal import limits
+from onesig_nb.message.fields import language_name, plural
+from onesig_nb.message.findings import Finding
+from onesig_nb.message.model import DEVICE_LIMITS
+from onesig_nb.message.rendering import _LIQUID_RE, _analyse, _Slot, _where, describe_person
+from onesig_nb.onesignal import limits
 
 if TYPE_CHECKING:
-    from .message import Message
+    from onesig_nb.message.model import Message
 
 #: ``{first_name}``: a word in single braces, which Liquid leaves as it is (after ``{{ }}`` and
 #: ``{% %}`` are blanked out, so their own braces never match).

@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 import os
 
-from .journal_runs import Batch, RunRecords
-from .journal_store import BUSY_TIMEOUT_SECONDS, SCHEMA_VERSION
-from .journal_tags import TagSyncState
+from onesig_nb.journal.runs import Batch, RunRecords
+from onesig_nb.journal.store import BUSY_TIMEOUT_SECONDS, SCHEMA_VERSION
+from onesig_nb.journal.tags import TagSyncState
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "Batch", "Journal", "open_journal"]
 
-log = logging.getLogger("onesig_nb.journal")
+log = logging.getLogger("onesig_nb.journal.journal")
 
 
 class Journal(RunRecords, TagSyncState):

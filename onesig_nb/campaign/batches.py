@@ -17,12 +17,12 @@ from typing import Any
 
 # The client package first: onesig_nb.config imports onesignal.limits, and importing config
 # before the onesignal package is initialised hits a config <-> onesignal.client import cycle.
-from . import onesignal as _onesignal  # noqa: F401
-from .config import mask
-from .errors import ValidationError
-from .journal import Batch
-from .onesignal import limits
-from .onesignal.models import PLATFORMS
+from onesig_nb import onesignal as _onesignal  # noqa: F401
+from onesig_nb.config import mask
+from onesig_nb.errors import ValidationError
+from onesig_nb.journal import Batch
+from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.models import PLATFORMS
 
 __all__ = [
     "KEY_NAMESPACE",
@@ -87,7 +87,7 @@ def as_cohort(cohort: Any) -> Any:
     except ImportError:  # pragma: no cover
         pd = None
     if pd is not None and isinstance(cohort, pd.DataFrame):
-        from .cohort import Cohort
+        from onesig_nb.cohort import Cohort
 
         return Cohort.from_frame(cohort)
     raise ValidationError(

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
-from .campaign_views import CampaignReport, CampaignResult
-from .config import ENV_APP_ID
-from .errors import JournalError
-from .journal import Journal, open_journal
+from onesig_nb import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
+from onesig_nb.campaign.views import CampaignReport, CampaignResult
+from onesig_nb.config import ENV_APP_ID
+from onesig_nb.errors import JournalError
+from onesig_nb.journal import Journal, open_journal
 
 #: OneSignal's answer to an unknown app id ("app_id not found"), in its known spellings.
 _APP_UNKNOWN = re.compile(r"app[ _]?id[^.]{0,40}not found|could not find (the )?app", re.I)

@@ -3,10 +3,10 @@
 Server mode sends one templated notification per batch and lets OneSignal fill ``{{ first_name }}``
 from the tags IT stores. That is only what the marketer previewed (rendered from the cohort's
 traits) when those tags are in OneSignal with the current values. The journal is the proof: a
-:class:`~onesig_nb.tagsync.TagSync` of the same journal and app remembers, per person, the value
+:class:`~onesig_nb.campaign.tagsync.TagSync` of the same journal and app remembers, per person, the value
 it last wrote for each tag. ``"auto"`` therefore pre-renders (client mode: what you preview is
 exactly what is sent) unless the journal shows that, for every recipient, every variable of the
-template holds the value :func:`onesig_nb.tags.tags_from_traits` gives for their current traits.
+template holds the value :func:`onesig_nb.segment.tags.tags_from_traits` gives for their current traits.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._render import _LANG_FIELDS
-from .tags import tags_from_traits
+from onesig_nb.message.rendering import _LANG_FIELDS
+from onesig_nb.segment.tags import tags_from_traits
 
 __all__ = ["PERSONALIZATION_MODES", "ModeChoice", "TagProof", "choose_mode", "prove_synced_tags"]
 

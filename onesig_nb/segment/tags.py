@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ValidationError
+from onesig_nb.errors import ValidationError
 
 __all__ = ["external_id_strings", "tag_value", "tags_from_traits"]
 

@@ -7,9 +7,9 @@
     msg.personalization(cohort), msg.client_batches(cohort), msg.to_payload()
 
 This module is the :class:`Message` class: its fields, payload and entry points. Argument checks
-live in :mod:`onesig_nb._message_checks`, template analysis and the memoized per-cohort rendering
-in :mod:`onesig_nb._render`, :class:`Finding`/:class:`Findings`/:class:`Personalization` in
-:mod:`onesig_nb.findings` and the lint rules in :mod:`onesig_nb.lint`; the names they define that
+live in :mod:`onesig_nb.message.fields`, template analysis and the memoized per-cohort rendering
+in :mod:`onesig_nb.message.rendering`, :class:`Finding`/:class:`Findings`/:class:`Personalization` in
+:mod:`onesig_nb.message.findings` and the lint rules in :mod:`onesig_nb.message.lint`; the names they define that
 callers use are re-exported here.
 """
 
@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _liquid as _liquid  # re-exported: tests patch message._liquid.render_text
-from . import _render
-from ._message_checks import (
+from onesig_nb.errors import ValidationError
+from onesig_nb.message import rendering
+from onesig_nb.message.fields import (
     _LANG_RE,
     _check_buttons,
     _check_data,
@@ -41,15 +41,16 @@ from ._message_checks import (
     _check_ttl,
     _lang_map,
 )
-from ._render import _LANG_FIELDS, _URL_FIELDS, _frame, _Rendered, _Slot, _where
-from ._render import LANGUAGE_TRAIT as LANGUAGE_TRAIT  # `X as X`: re-exported for callers
-from ._render import describe_person as describe_person
-from .errors import ValidationError
-from .findings import Finding, Findings, Personalization, personalization_verdict
+from onesig_nb.message.findings import Finding, Findings, Personalization, personalization_verdict
+from onesig_nb.message.rendering import _LANG_FIELDS, _URL_FIELDS, _frame, _Rendered, _Slot, _where
+from onesig_nb.message.rendering import (
+    LANGUAGE_TRAIT as LANGUAGE_TRAIT,  # `X as X`: re-exported for callers
+)
+from onesig_nb.message.rendering import describe_person as describe_person
 
 __all__ = ["DEVICE_LIMITS", "Finding", "Findings", "Message", "Personalization"]
 
-log = logging.getLogger("onesig_nb.message")
+log = logging.getLogger("onesig_nb.message.model")
 
 _FIELDS = (
     "contents",
@@ -213,18 +214,18 @@ class Message:
         return list(self.contents)
 
     def _slots(self) -> list[_Slot]:
-        return _render.slots(self)
+        return rendering.slots(self)
 
     @property
     def variables(self) -> set[str]:
         """The tag names the templates read (bare names and ``user.tags.x``)."""
-        return _render.variables(self)
+        return rendering.variables(self)
 
     def _reads_all_tags(self) -> bool:
-        return _render.reads_all_tags(self)
+        return rendering.reads_all_tags(self)
 
     def _render_all(self, cohort_or_df: Any, *, tag_map=None, on_error: str = "raise") -> _Rendered:
-        return _render.render_all(self, cohort_or_df, tag_map=tag_map, on_error=on_error)
+        return rendering.render_all(self, cohort_or_df, tag_map=tag_map, on_error=on_error)
 
     # ---- public rendering ------------------------------------------------------------------
 
@@ -349,6 +350,6 @@ class Message:
         Returns findings sorted by severity: errors first, then warnings, then notes, as a
         :class:`Findings` list (``print()`` it, show it in a notebook, or ``.to_frame()``).
         """
-        from .lint import lint_message  # lint imports this module; import it late
+        from onesig_nb.message.lint import lint_message  # lint imports this module; import it late
 
         return lint_message(self, cohort, tag_map=tag_map)

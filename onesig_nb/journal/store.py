@@ -1,9 +1,9 @@
 """The journal's SQLite file: its schema, opening it safely, and turning SQLite errors into
 :class:`~onesig_nb.errors.JournalError` texts that say what to do.
 
-:class:`JournalStore` is the base of :class:`~onesig_nb.journal.Journal`; the campaign records
+:class:`JournalStore` is the base of :class:`~onesig_nb.journal.journal.Journal`; the campaign records
 (:mod:`.journal_runs`) and the tag-sync state (:mod:`.journal_tags`) build on its ``_tx`` and
-``_query``. Import everything from :mod:`onesig_nb.journal`.
+``_query``. Import everything from :mod:`onesig_nb.journal.journal`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from .errors import JournalError
+from onesig_nb.errors import JournalError
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "JournalStore"]
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import onesignal as _onesignal  # noqa: F401  (before config: see campaign.py)
-from .errors import ConfirmationRequired, OneSigNbError
+from onesig_nb import onesignal as _onesignal  # noqa: F401  (before config: see campaign.py)
+from onesig_nb.errors import ConfirmationRequired, OneSigNbError
 
 __all__ = ["main"]
 
@@ -85,11 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     client = None
     try:
-        from .campaign import Campaign
-        from .cohort import load_cohort
-        from .config import load_credentials
-        from .message import Message
-        from .onesignal import connect
+        from onesig_nb.campaign import Campaign
+        from onesig_nb.cohort import load_cohort
+        from onesig_nb.config import load_credentials
+        from onesig_nb.connect import connect
+        from onesig_nb.message import Message
 
         rehearsal = load_credentials() is None
         if rehearsal and not (args.sandbox or args.dry_run):

@@ -14,10 +14,10 @@ import sys
 __all__ = ["main"]
 
 COMMANDS = {
-    "lab": ("onesig_nb.launch", "sample workspace + sandbox + JupyterLab on notebooks/"),
+    "lab": ("onesig_nb.cli.lab", "sample workspace + sandbox + JupyterLab on notebooks/"),
     "sandbox": ("onesig_nb.sandbox.__main__", "run the local OneSignal-compatible sandbox"),
     "sample": ("onesig_nb.samples", "write the deterministic sample Segment workspace"),
-    "send": ("onesig_nb.headless", "send a campaign headless (cron, papermill), exactly once"),
+    "send": ("onesig_nb.cli.send", "send a campaign headless (cron, papermill), exactly once"),
 }
 
 
