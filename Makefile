@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= workspace
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab app test test-unit test-notebooks bench bench-quick lint format install clean
+.PHONY: lab app test test-unit test-notebooks bench bench-quick lint format install clean contract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,11 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --size quick
 
+## lint: code style (ruff) and the architecture (import-linter layers, see pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check onesig_nb tests bench notebooks
 	$(BIN)/ruff format --check onesig_nb tests bench
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix onesig_nb tests bench

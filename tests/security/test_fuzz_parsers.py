@@ -89,21 +89,49 @@ def test_error_shapes_flatten_to_strings(body):
     assert isinstance(ids, list) and all(isinstance(s, str) for s in ids)
 
 
-@FUZZ
-@given(api=st.sampled_from(["legacy", "current"]), status=statuses, body=bodies)
-def test_dialect_parsers_accept_any_body(api, status, body):
-    dialect = dialect_for(api)
-    headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
+def _typed_or(parse, is_good):
+    """Run one parser: it returns a value that ``is_good`` or raises a typed error, nothing else."""
     try:
-        resp = dialect.notification_response(REQ, status, body, headers)
-        assert isinstance(resp, NotificationResponse)
-        assert isinstance(resp.id, str)
-        assert isinstance(dialect.tag_edit_ok(status, body), bool)
-        assert isinstance(dialect.stats(body), NotificationStats)
-        err = error_for(status, body, method="POST", path="/notifications", retry_after=1.0)
-        assert isinstance(err, OneSigNbError) and isinstance(str(err), str)
-    except OneSigNbError:
-        pass
+        value = parse()
+    except OneSigNbError as exc:
+        assert isinstance(str(exc), str)
+        return
+    assert is_good(value), value
+
+
+apis = st.sampled_from(["legacy", "current"])
+
+
+@FUZZ
+@given(api=apis, status=statuses, body=bodies)
+def test_notification_response_parser_accepts_any_body(api, status, body):
+    headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
+    parse = dialect_for(api).notification_response
+    _typed_or(
+        lambda: parse(REQ, status, body, headers),
+        lambda r: isinstance(r, NotificationResponse) and isinstance(r.id, str),
+    )
+
+
+@FUZZ
+@given(api=apis, status=statuses, body=bodies)
+def test_tag_edit_parser_accepts_any_body(api, status, body):
+    parse = dialect_for(api).tag_edit_ok
+    _typed_or(lambda: parse(status, body), lambda ok: isinstance(ok, bool))
+
+
+@FUZZ
+@given(api=apis, body=bodies)
+def test_stats_parser_accepts_any_body(api, body):
+    parse = dialect_for(api).stats
+    _typed_or(lambda: parse(body), lambda stats: isinstance(stats, NotificationStats))
+
+
+@FUZZ
+@given(status=statuses, body=bodies)
+def test_error_classifier_always_returns_a_typed_error(status, body):
+    err = error_for(status, body, method="POST", path="/notifications", retry_after=1.0)
+    assert isinstance(err, OneSigNbError) and isinstance(str(err), str)
 
 
 @FUZZ

@@ -1,4 +1,4 @@
-"""`make lint` keeps the code clean, and really fails when it is not."""
+"""Code style: `make lint` keeps the code clean (ruff), and really fails when it is not."""
 
 from __future__ import annotations
 
