@@ -16,7 +16,7 @@ __all__ = ["main"]
 COMMANDS = {
     "lab": ("onesig_nb.cli.lab", "sample workspace + sandbox + JupyterLab on notebooks/"),
     "sandbox": ("onesig_nb.sandbox.__main__", "run the local OneSignal-compatible sandbox"),
-    "sample": ("onesig_nb.samples", "write the deterministic sample Segment workspace"),
+    "sample": ("onesig_nb.samples.cli", "write the deterministic sample Segment workspace"),
     "send": ("onesig_nb.cli.send", "send a campaign headless (cron, papermill), exactly once"),
 }
 

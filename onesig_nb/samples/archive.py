@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from onesig_nb.samples.events import _engage_dict, _web_dict
-from onesig_nb.samples.formats import _OPTS
-from onesig_nb.samples.warehouse import _Warehouse
+from onesig_nb.samples.events import engage_dict, web_dict
+from onesig_nb.samples.formats import JSON_OPTS
+from onesig_nb.samples.warehouse import WarehouseWriter
 from onesig_nb.samples.world import DAY_MS, ENGAGE_SOURCE_ID, FILE_WINDOW_MS, HOUR_MS, WEB_SOURCE_ID
 
 GZIP_LEVEL = 6
@@ -23,7 +23,7 @@ _WEB, _ENGAGE = 0, 1
 _SOURCES = (WEB_SOURCE_ID, ENGAGE_SOURCE_ID)
 
 
-def _write_archive(ws: Path, rng, people, web, engage) -> dict[str, Any]:
+def write_archive(ws: Path, rng, people, web, engage) -> dict[str, Any]:
     """Write the gz files; return counts, malformed line positions and the warehouse rows."""
     by_file: dict[tuple[int, int], list[tuple]] = {}
     for src, msgs in ((_WEB, web), (_ENGAGE, engage)):
@@ -35,7 +35,7 @@ def _write_archive(ws: Path, rng, people, web, engage) -> dict[str, Any]:
     bad_at: dict[tuple[int, int], list[str]] = {}
     for k, kind in ((1, "truncated"), (2, "binary"), (3, "truncated")):
         bad_at.setdefault(web_files[len(web_files) * k // 4], []).append(kind)
-    wh = _Warehouse(ws / "warehouse.duckdb")
+    wh = WarehouseWriter(ws / "warehouse.duckdb")
     malformed: list[list] = []
     counts = {"messages": 0, "duplicate_messages": 0, "web_messages": 0, "engage_messages": 0,
               "identify": 0, "track": 0, "page": 0, "audience_entered": 0, "audience_exited": 0,
@@ -48,13 +48,13 @@ def _write_archive(ws: Path, rng, people, web, engage) -> dict[str, Any]:
         lines = []
         for m in msgs:
             if src == _WEB:
-                msg = _web_dict(m, people)
+                msg = web_dict(m, people)
                 kind, p, extra, with_uid, t, skew, d, la, _ = m[4:]
                 times = (t + d + la, t + skew + d, t + la, t + skew)
             else:
-                msg = _engage_dict(m, people)
+                msg = engage_dict(m, people)
                 times = (m[10], None, m[8], m[8])
-            lines.append(orjson.dumps(msg, option=_OPTS))
+            lines.append(orjson.dumps(msg, option=JSON_OPTS))
             counts["messages"] += 1
             if m[3]:
                 counts["duplicate_messages"] += 1

@@ -8,16 +8,13 @@ import time
 from pathlib import Path
 
 from onesig_nb.errors import ValidationError
+from onesig_nb.samples import make_workspace
 from onesig_nb.samples.manifest import load_manifest
 from onesig_nb.samples.workspace import default_workspace
 
 
 def main(argv: list[str] | None = None) -> int:
     """``onesig-nb sample``: write the sample workspace and print what was written."""
-    from onesig_nb.samples import (
-        make_workspace,  # the package imports this module, so not at import time
-    )
-
     parser = argparse.ArgumentParser(
         prog="onesig-nb sample", description="Write the deterministic sample Segment workspace."
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from onesig_nb.samples.formats import _OPTS, _csv_bytes
+from onesig_nb.samples.formats import JSON_OPTS, csv_bytes
 from onesig_nb.samples.world import CSV_AUDIENCES, TRAIT_COLUMNS
 
 
@@ -15,7 +15,7 @@ def _cell(v: Any) -> str:
     return "" if v is None else (repr(v) if isinstance(v, float) else str(v))
 
 
-def _write_engage_csvs(ws: Path, people, members: dict[str, list[int]]) -> None:
+def write_engage_csvs(ws: Path, people, members: dict[str, list[int]]) -> None:
     """Engage "Download CSV" snapshots (final membership) in the formatted and unformatted styles."""
     (ws / "engage-csv").mkdir()
     traits_cols = [c for c in TRAIT_COLUMNS if c != "email"]
@@ -35,10 +35,10 @@ def _write_engage_csvs(ws: Path, people, members: dict[str, list[int]]) -> None:
             formatted.append(row + [_cell(tr.get(c)) for c in traits_cols])
             ext = {"anonymous_id": anon, "email": mails, "user_id": [uid] if uid else []}
             ext = {k: v for k, v in ext.items() if v}
-            unformatted.append([f"segment_id_{p + 1}", orjson.dumps(ext, option=_OPTS).decode(),
-                                orjson.dumps(tr, option=_OPTS).decode()])  # fmt: skip
+            unformatted.append([f"segment_id_{p + 1}", orjson.dumps(ext, option=JSON_OPTS).decode(),
+                                orjson.dumps(tr, option=JSON_OPTS).decode()])  # fmt: skip
         out = ws / "engage-csv"
-        (out / f"{key}-formatted.csv").write_bytes(_csv_bytes(header + traits_cols, formatted))
+        (out / f"{key}-formatted.csv").write_bytes(csv_bytes(header + traits_cols, formatted))
         (out / f"{key}-unformatted.csv").write_bytes(
-            _csv_bytes(["key", "external_ids", "traits"], unformatted)
+            csv_bytes(["key", "external_ids", "traits"], unformatted)
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from onesig_nb.samples.formats import _iso
+from onesig_nb.samples.formats import iso
 from onesig_nb.samples.world import (
     AJS_LIBRARY,
     ALL_KEYS,
@@ -37,7 +37,8 @@ from onesig_nb.samples.world import (
 )
 
 
-def _web_messages(rng, people, ids) -> list[tuple]:
+def web_messages(rng, people, ids) -> list[tuple]:
+    """The analytics.js history of every person: a first page view, identifies, pages, tracks."""
     n = people["n"]
     known, skew = people["known"], people["skew"]
     span = HISTORY_END_MS - 2 * HOUR_MS - HISTORY_START_MS
@@ -76,7 +77,8 @@ def _web_messages(rng, people, ids) -> list[tuple]:
     return msgs
 
 
-def _engage_messages(rng, people, timelines, ids) -> list[tuple]:
+def engage_messages(rng, people, timelines, ids) -> list[tuple]:
+    """An identify and a track per timeline step and identifier combination (Engage's fan-out)."""
     msgs = []
     anon, uids = people["anon"], people["user_ids"]
     for p, key, steps in timelines:
@@ -99,7 +101,7 @@ def _engage_messages(rng, people, timelines, ids) -> list[tuple]:
     return msgs
 
 
-def _add_duplicates(rng, msgs: list[tuple], rate: float) -> None:
+def add_duplicates(rng, msgs: list[tuple], rate: float) -> None:
     """Segment delivers some messages twice: same bytes, same messageId, later in the file."""
     picks = np.flatnonzero(rng.random(len(msgs)) < rate).tolist()
     for i in picks:
@@ -107,7 +109,8 @@ def _add_duplicates(rng, msgs: list[tuple], rate: float) -> None:
         msgs.append((m[0], m[1] + int(rng.integers(1, 5_000)), len(msgs), True, *m[4:]))
 
 
-def _web_dict(m: tuple, people: dict) -> dict:
+def web_dict(m: tuple, people: dict) -> dict:
+    """A web message tuple as the analytics.js message JSON Segment archives."""
     kind, p, extra, with_uid, t, skew, d, la, mid = m[4:]
     anon = people["anon"][p]
     orig = t + skew
@@ -130,10 +133,10 @@ def _web_dict(m: tuple, people: dict) -> dict:
         "context": context,
         "integrations": {},
         "messageId": f"ajs-next-{orig}-{mid}",
-        "originalTimestamp": _iso(orig),
-        "receivedAt": _iso(t + d + la),
-        "sentAt": _iso(orig + d),
-        "timestamp": _iso(t + la),  # = receivedAt - (sentAt - originalTimestamp)
+        "originalTimestamp": iso(orig),
+        "receivedAt": iso(t + d + la),
+        "sentAt": iso(orig + d),
+        "timestamp": iso(t + la),  # = receivedAt - (sentAt - originalTimestamp)
         "type": kind,
         "userId": people["user_ids"][p] if with_uid else None,
     }
@@ -159,7 +162,8 @@ def _web_dict(m: tuple, people: dict) -> dict:
     return msg
 
 
-def _engage_dict(m: tuple, people: dict) -> dict:
+def engage_dict(m: tuple, people: dict) -> dict:
+    """An Engage message tuple as the audience identify or track Segment archives."""
     kind, p, ki, value, t, ns, recv, uid, anon, mid = m[4:]
     key = ALL_KEYS[ki]
     val: Any = ("true" if value else "false") if key == JOURNEY_KEY else value
@@ -169,8 +173,8 @@ def _engage_dict(m: tuple, people: dict) -> dict:
     context: dict[str, Any] = {"library": ENGAGE_LIBRARY, "personas": personas}
     msg: dict[str, Any] = {
         "anonymousId": anon, "context": context, "integrations": ENGAGE_INTEGRATIONS,
-        "messageId": mid, "originalTimestamp": f"{_iso(t)[:-1]}{ns:06d}Z",
-        "receivedAt": _iso(recv), "sentAt": None, "timestamp": _iso(t), "userId": uid,
+        "messageId": mid, "originalTimestamp": f"{iso(t)[:-1]}{ns:06d}Z",
+        "receivedAt": iso(recv), "sentAt": None, "timestamp": iso(t), "userId": uid,
     }  # fmt: skip
     if kind == "eidentify":
         msg["type"] = "identify"

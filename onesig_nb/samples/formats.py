@@ -10,12 +10,13 @@ import orjson
 
 from onesig_nb.samples.world import DAY_MS, HOUR_MS
 
-_OPTS = orjson.OPT_SORT_KEYS
+#: Every JSON file and cell is written with sorted keys, so the same seed gives the same bytes.
+JSON_OPTS = orjson.OPT_SORT_KEYS
 
 _DAY_CACHE: dict[int, str] = {}
 
 
-def _iso(ms: int) -> str:
+def iso(ms: int) -> str:
     """Segment's timestamp format: ``2025-03-01T10:00:00.120Z``."""
     d, r = divmod(ms, DAY_MS)
     day = _DAY_CACHE.get(d)
@@ -27,12 +28,13 @@ def _iso(ms: int) -> str:
     return f"{day}T{h:02d}:{m:02d}:{s:02d}.{f:03d}Z"
 
 
-def _iso_python(ms: int) -> str:
+def iso_python(ms: int) -> str:
     """analytics-python's format: ``2025-03-01T10:00:00.120000+00:00``."""
-    return _iso(ms)[:-1] + "000+00:00"
+    return iso(ms)[:-1] + "000+00:00"
 
 
-def _csv_bytes(header: list[str], rows: list[list]) -> bytes:
+def csv_bytes(header: list[str], rows: list[list]) -> bytes:
+    """A CSV file's bytes: UTF-8, ``\\n`` line ends, the header first."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)

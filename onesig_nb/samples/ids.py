@@ -6,16 +6,18 @@ import hashlib
 
 import numpy as np
 
-_B62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_HEX = b"0123456789abcdef"
+#: Alphabets for the id streams: base 62 (Engage message ids) and lower-case hex (uuids).
+B62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+HEX = b"0123456789abcdef"
 
 
-def _b62_digest(text: str, n: int) -> str:
+def b62_digest(text: str, n: int) -> str:
+    """``n`` base-62 characters derived from ``text``: fixed ids (space, computations) per name."""
     digest = hashlib.sha256(text.encode()).digest() * 2
-    return "".join(chr(_B62[b % 62]) for b in digest[:n])
+    return "".join(chr(B62[b % 62]) for b in digest[:n])
 
 
-class _Ids:
+class Ids:
     """Random ids drawn in vectorized chunks from their own deterministic stream."""
 
     def __init__(self, rng: np.random.Generator, alphabet: bytes, width: int):
@@ -24,6 +26,7 @@ class _Ids:
         self._pos = 0
 
     def one(self) -> str:
+        """The next id of ``width`` characters."""
         if self._pos >= len(self._buf):
             idx = self._rng.integers(0, len(self._alphabet), (16_384, self._width))
             raw = self._alphabet[idx].view(f"S{self._width}").ravel()
@@ -32,5 +35,6 @@ class _Ids:
         return self._buf[self._pos - 1]
 
     def uuid(self) -> str:
+        """The next id shaped as a version-4 uuid (the stream must be 32 hex digits wide)."""
         h = self.one()  # 32 hex digits -> uuid4 shape
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 
 from onesig_nb.samples.batch import BATCH_SPLITS
-from onesig_nb.samples.formats import _OPTS, _iso
-from onesig_nb.samples.membership import _state
-from onesig_nb.samples.workspace import _file_in
+from onesig_nb.samples.formats import JSON_OPTS, iso
+from onesig_nb.samples.membership import is_member
+from onesig_nb.samples.workspace import file_in
 from onesig_nb.samples.world import (
     ALL_KEYS,
     AS_OF_MS,
@@ -29,7 +29,7 @@ from onesig_nb.samples.world import (
 )
 
 
-def _truth(people, timelines, roster) -> tuple[dict, dict[str, list[int]]]:
+def ground_truth(people, timelines, roster) -> tuple[dict, dict[str, list[int]]]:
     """Membership per audience from the generator's model (intended state), not from the events."""
     reachable_ids = {u for u, _plat, sub, _tags in roster if sub}
     sets = {k: {"by_user_id": set(), "by_anonymous_id": set(), "by_auto": set(),
@@ -37,9 +37,9 @@ def _truth(people, timelines, roster) -> tuple[dict, dict[str, list[int]]]:
     profiles: dict[str, list[int]] = {k: [] for k in ALL_KEYS}
     for p, key, steps in timelines:
         uid, s = people["user_ids"][p], sets[key]
-        if uid and _state(steps, AS_OF_MS):
+        if uid and is_member(steps, AS_OF_MS):
             s["by_user_id_as_of"].add(uid)
-        if not _state(steps):
+        if not is_member(steps):
             continue
         profiles[key].append(p)
         # "last added" ID Sync: entries reached only the newest anonymousId, exits reached all
@@ -57,7 +57,7 @@ def _truth(people, timelines, roster) -> tuple[dict, dict[str, list[int]]]:
     return out, {k: sorted(v) for k, v in profiles.items()}
 
 
-def _write_manifest(
+def write_manifest(
     ws: Path, *, seed: int, users: int, people, archive, batch_messages: int, roster, audiences
 ) -> dict[str, Any]:
     """Write ``manifest.json`` (sorted keys, indented) and return it."""
@@ -69,20 +69,20 @@ def _write_manifest(
         roster_users=len({r[0] for r in roster}),
     )  # fmt: skip
     manifest = {
-        "seed": seed, "users": users, "generated_for": "onesig_nb", "as_of": _iso(AS_OF_MS),
+        "seed": seed, "users": users, "generated_for": "onesig_nb", "as_of": iso(AS_OF_MS),
         "audiences": audiences, "csv_audiences": list(CSV_AUDIENCES), "counts": counts,
         "malformed_lines": archive["malformed"],
         "sources": {"web": WEB_SOURCE_ID, "engage": ENGAGE_SOURCE_ID},
         "space_id": SPACE_ID, "computation_ids": COMPUTATION_IDS,
-        "history": {"start": _iso(HISTORY_START_MS), "end": _iso(HISTORY_END_MS),
+        "history": {"start": iso(HISTORY_START_MS), "end": iso(HISTORY_END_MS),
                     "days": HISTORY_DAYS},
     }  # fmt: skip
     (ws / "manifest.json").write_bytes(
-        orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | _OPTS) + b"\n"
+        orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | JSON_OPTS) + b"\n"
     )
     return manifest
 
 
 def load_manifest(path: str | os.PathLike) -> dict:
     """Read ``manifest.json`` of a workspace (the directory or the file itself)."""
-    return orjson.loads(_file_in(path, "manifest.json").read_bytes())
+    return orjson.loads(file_in(path, "manifest.json").read_bytes())

@@ -21,7 +21,7 @@ from onesig_nb.samples.world import (
 )
 
 
-def _timelines(rng: np.random.Generator, people: dict[str, Any]) -> list[tuple]:
+def make_timelines(rng: np.random.Generator, people: dict[str, Any]) -> list[tuple]:
     """Who enters/exits which audience when: ``(person, key, [(t_ms, value, tie), ...])``.
 
     This is the generator's intended world; the manifest is computed from it, not from the events.
@@ -70,7 +70,8 @@ def _timelines(rng: np.random.Generator, people: dict[str, Any]) -> list[tuple]:
     return out
 
 
-def _state(steps: list, until: int | None = None) -> bool:
+def is_member(steps: list, until: int | None = None) -> bool:
+    """Whether a timeline ends in the audience (only steps at or before ``until``, if given)."""
     value = False
     for t, v, _tie in steps:
         if until is None or t <= until:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from onesig_nb.samples.ids import _HEX, _Ids
+from onesig_nb.samples.ids import HEX, Ids
 from onesig_nb.samples.world import (
     CITIES,
     FIRST_NAMES,
@@ -19,9 +19,9 @@ from onesig_nb.samples.world import (
 )
 
 
-def _people(rng: np.random.Generator, n: int) -> dict[str, Any]:
+def make_people(rng: np.random.Generator, n: int) -> dict[str, Any]:
     """Every synthetic profile: identifiers, final traits, earlier trait values, clock skew."""
-    ids = _Ids(np.random.default_rng([rng.integers(2**32), 1]), _HEX, 32)
+    ids = Ids(np.random.default_rng([rng.integers(2**32), 1]), HEX, 32)
     known = rng.random(n) < 0.88
     known[0] = True
     if n > 1:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import orjson
 
-from onesig_nb.samples.formats import _OPTS, _csv_bytes
-from onesig_nb.samples.workspace import _file_in
+from onesig_nb.samples.formats import JSON_OPTS, csv_bytes
+from onesig_nb.samples.workspace import file_in
 from onesig_nb.samples.world import PLANS, ROSTER_TAGS
 from onesig_nb.segment.tags import tag_value
 
 
-def _write_roster(ws: Path, rng, people) -> list[tuple[str, str, bool, dict]]:
+def write_roster(ws: Path, rng, people) -> list[tuple[str, str, bool, dict]]:
     """The OneSignal side: subscriptions by external id (= Segment userId), with initial tags."""
     n = people["n"]
     no_row = rng.random(n) < 0.08  # never installed the app / never opted in
@@ -43,10 +43,10 @@ def _write_roster(ws: Path, rng, people) -> list[tuple[str, str, bool, dict]]:
         tags = {k: v for k, v in tags.items() if v is not None}
         for i, plat in enumerate(platforms):
             rows.append((uid, plat, sub[p][i], tags))
-    body = [[u, plat, "true" if sub else "false", orjson.dumps(t, option=_OPTS).decode()]
+    body = [[u, plat, "true" if sub else "false", orjson.dumps(t, option=JSON_OPTS).decode()]
             for u, plat, sub, t in rows]  # fmt: skip
     header = ["external_id", "platform", "subscribed", "tags"]
-    (ws / "onesignal-users.csv").write_bytes(_csv_bytes(header, body))
+    (ws / "onesignal-users.csv").write_bytes(csv_bytes(header, body))
     return rows
 
 
@@ -54,7 +54,7 @@ def load_roster(path: str | os.PathLike):
     """The OneSignal roster as a DataFrame: external_id, platform, subscribed (bool), tags (dict)."""
     import pandas as pd
 
-    df = pd.read_csv(_file_in(path, "onesignal-users.csv"), dtype=str, keep_default_na=False)
+    df = pd.read_csv(file_in(path, "onesignal-users.csv"), dtype=str, keep_default_na=False)
     df["subscribed"] = df["subscribed"].str.lower().eq("true")
     df["tags"] = [orjson.loads(t) if t else {} for t in df["tags"]]
     return df[["external_id", "platform", "subscribed", "tags"]]

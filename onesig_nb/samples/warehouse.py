@@ -30,7 +30,7 @@ TABLES = {
 }  # fmt: skip
 
 
-class _Warehouse:
+class WarehouseWriter:
     """Collects flattened rows per table and loads them into DuckDB in chunks."""
 
     CHUNK = 100_000
@@ -45,6 +45,7 @@ class _Warehouse:
             self.con.execute(f"CREATE TABLE {table} ({spec})")
 
     def add(self, msg: dict, times: tuple) -> None:
+        """Flatten one message into its table(s); ``times`` = the four timestamp columns."""
         ctx = msg["context"]
         page, personas = ctx.get("page") or {}, ctx.get("personas") or {}
         base = (

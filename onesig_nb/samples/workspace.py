@@ -15,7 +15,8 @@ from onesig_nb.errors import SourceError, ValidationError
 MAX_USERS = 5_000_000
 
 
-def _check_int(name: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+def check_int(name: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int within bounds, else a :class:`ValidationError` naming the argument."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValidationError(
             f"{name} must be a whole number, got {value!r} ({type(value).__name__}). "
@@ -37,7 +38,8 @@ def _is_workspace(path: Path) -> bool:
         return False
 
 
-def _check_target(target: Path, overwrite: bool) -> None:
+def check_target(target: Path, overwrite: bool) -> None:
+    """Refuse a target that is a file, or a non-empty directory unless overwriting a workspace."""
     if target.exists() and not target.is_dir():
         raise ValidationError(
             f"{target} exists and is not a directory. Choose a new directory for the workspace."
@@ -55,7 +57,7 @@ def _check_target(target: Path, overwrite: bool) -> None:
             )
 
 
-def _install(tmp: Path, target: Path) -> None:
+def install(tmp: Path, target: Path) -> None:
     """Move the finished temp dir into place (replacing an old workspace only when asked)."""
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
@@ -82,7 +84,9 @@ def default_workspace() -> Path:
     return Path(os.environ.get("ONESIG_NB_WORKSPACE") or "workspace")
 
 
-def _file_in(path: str | os.PathLike, name: str) -> Path:
+def file_in(path: str | os.PathLike, name: str) -> Path:
+    """``name`` inside the workspace ``path`` (or ``path`` itself if it is a file), else a
+    :class:`SourceError` saying how to generate a workspace."""
     p = Path(path).expanduser()
     p = p / name if p.is_dir() else p
     if not p.is_file():

@@ -4,7 +4,7 @@ ids, and the catalogs (names, cities, products, pages, user agents) people and e
 
 from __future__ import annotations
 
-from onesig_nb.samples.ids import _b62_digest
+from onesig_nb.samples.ids import b62_digest
 
 AUDIENCES = ("cart_abandoners", "high_value_users", "new_signups", "churn_risk")
 JOURNEY_KEY = "j_o_winback"
@@ -27,8 +27,8 @@ FILE_WINDOW_MS = 6 * HOUR_MS  # four archive files per source per day: part-00/0
 WEB_SOURCE_ID = "qR7xK2mWp9"
 ENGAGE_SOURCE_ID = "Zt4nE8vLc3"
 
-SPACE_ID = "spa_" + _b62_digest("onesig_nb space", 22)
-COMPUTATION_IDS = {k: "aud_" + _b62_digest(f"onesig_nb audience {k}", 27) for k in ALL_KEYS}
+SPACE_ID = "spa_" + b62_digest("onesig_nb space", 22)
+COMPUTATION_IDS = {k: "aud_" + b62_digest(f"onesig_nb audience {k}", 27) for k in ALL_KEYS}
 
 FIRST_NAMES = (
     "Ana", "Ben", "Chloé", "Dmitri", "Elena", "Farah", "Gustavo", "Hana", "Ivan", "Jonas",

@@ -1,8 +1,10 @@
 """The Segment side: read archives, Engage CSVs, warehouses and frames; derive audience membership.
 
 Public entry points are :func:`onesig_nb.load_cohort` and :func:`onesig_nb.list_audiences`;
-this package holds one reader per source kind (:mod:`.archive`, :mod:`.engage_csv`,
-:mod:`.warehouse`, :mod:`.frames`), the portable membership SQL (:mod:`.membership`) and the
+this package holds :mod:`.sources` (which reader a source needs, and running it), one reader per
+source kind (:mod:`.archive`, :mod:`.engage_csv`, :mod:`.warehouse`, :mod:`.frames`), the
+portable membership SQL (:mod:`.membership`), the latest identify traits (:mod:`.traits`), how a
+trait becomes a OneSignal tag (:mod:`.tags`) and the
 :class:`~onesig_nb.segment.report.LoadReport`.
 """
 

@@ -24,10 +24,10 @@ from typing import Any
 import orjson
 
 from onesig_nb.errors import SourceError
-from onesig_nb.segment.membership import AUDIENCE_CLASSES, DuckDBRunner
+from onesig_nb.segment.membership import AUDIENCE_CLASSES_SQL, DuckDBRunner, quote_literal
 from onesig_nb.segment.report import LoadReport, Skipped
 
-__all__ = ["ARCHIVE_SUFFIXES", "ArchiveSet", "collect_archive_files", "open_duckdb"]
+__all__ = ["ARCHIVE_SUFFIXES", "ArchiveSet", "collect_archive_files", "is_glob", "open_duckdb"]
 
 log = logging.getLogger("onesig_nb.segment")
 
@@ -37,8 +37,6 @@ DUCKDB_THREADS = 2
 SNIFF_BYTES = 65_536
 #: Files read one by one to find the culprit after DuckDB failed on the whole set.
 MAX_RETRIES = 20
-
-_CLASSES = ", ".join(f"'{c}'" for c in AUDIENCE_CLASSES)
 
 # Column schema for NDJSON messages: only what membership and traits need.
 _NDJSON_COLUMNS = (
@@ -61,13 +59,18 @@ def open_duckdb(database: str = ":memory:", *, read_only: bool = False) -> Any:
 
 
 def _sql_list(items: list[str]) -> str:
-    return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]"
+    return "[" + ", ".join(quote_literal(s) for s in items) + "]"
+
+
+def is_glob(text: str) -> bool:
+    """Whether a source path is a glob pattern (``*``, ``?`` or ``[``), as :mod:`glob` reads it."""
+    return any(ch in text for ch in "*?[")
 
 
 def collect_archive_files(source: str | Path) -> list[Path]:
     """Files of an archive source: a folder (searched recursively), a glob or one file."""
     text = str(source)
-    if any(ch in text for ch in "*?["):
+    if is_glob(text):
         found = [Path(p) for p in globlib.glob(text, recursive=True)]
     else:
         path = Path(text)
@@ -134,7 +137,7 @@ def _message_columns(get: dict[str, str], personas: tuple[str, str]) -> str:
         f"CASE {get['type']} WHEN 'identify' THEN json_extract({get['traits']}, {path}) "
         f"WHEN 'track' THEN json_extract({get['properties']}, {path}) END"
     )
-    relevant = f"({get['type']} = 'identify' OR {cls} IN ({_CLASSES}))"
+    relevant = f"({get['type']} = 'identify' OR {cls} IN ({AUDIENCE_CLASSES_SQL}))"
     keep = f"CASE WHEN {relevant} THEN"
     return f"""
         CASE WHEN {get["type"]} IS NULL THEN filename END AS filename,
@@ -148,7 +151,7 @@ def _message_columns(get: dict[str, str], personas: tuple[str, str]) -> str:
         {keep} try_cast({get["receivedAt"]} AS TIMESTAMPTZ) END AS received_at,
         {keep} {cls} END AS cclass,
         {keep} {key} END AS ckey,
-        CASE WHEN {cls} IN ({_CLASSES}) THEN (
+        CASE WHEN {cls} IN ({AUDIENCE_CLASSES_SQL}) THEN (
             CASE CAST({val_json} AS VARCHAR)
                 WHEN 'true' THEN 'true' WHEN '"true"' THEN 'true'
                 WHEN 'false' THEN 'false' WHEN '"false"' THEN 'false' ELSE '?' END
@@ -219,7 +222,7 @@ class ArchiveSet:
             SELECT message_id, user_id, anonymous_id, ts, received_at,
                    ckey AS computation_key,
                    CASE val WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END AS value
-            FROM raw WHERE cclass IN ({_CLASSES}) AND ckey IS NOT NULL AND ckey <> ''"""
+            FROM raw WHERE cclass IN ({AUDIENCE_CLASSES_SQL}) AND ckey IS NOT NULL AND ckey <> ''"""
         )
         counts = self.con.execute(
             "SELECT count(*) FILTER (WHERE type IS NOT NULL), count(*) FILTER (WHERE type IS NULL)"

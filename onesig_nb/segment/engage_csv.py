@@ -26,7 +26,15 @@ from onesig_nb.segment.report import LoadReport, Skipped
 __all__ = ["csv_audience_name", "read_engage_csv"]
 
 #: External id types Engage can export as columns (besides custom ones).
-ID_TYPES = ("user_id", "anonymous_id", "email", "phone", "ios.id", "android.id", "ga_client_id")
+ENGAGE_ID_TYPES = (
+    "user_id",
+    "anonymous_id",
+    "email",
+    "phone",
+    "ios.id",
+    "android.id",
+    "ga_client_id",
+)
 _INDEXED = re.compile(r"^(?P<base>.+)_(?P<n>\d+)$")
 _SUFFIX = re.compile(r"[-_](formatted|unformatted|single)$", re.IGNORECASE)
 _SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
@@ -133,7 +141,7 @@ def read_engage_csv(
             ids = {b: v.iat[i] for b, v in id_lists.items() if v is not None}
             people.append((_pick(ids, id_type), {}))
         trait_cols = [b for b in groups if b not in ("key", "user_id", "anonymous_id")]
-        trait_cols = [b for b in trait_cols if b == "email" or b not in ID_TYPES]
+        trait_cols = [b for b in trait_cols if b == "email" or b not in ENGAGE_ID_TYPES]
         trait_frame = raw[trait_cols].apply(_numeric).reset_index(drop=True)
     chosen = [ids for ids, _ in people]
     report.add("rows_without_id", sum(1 for ids in chosen if not ids))

@@ -21,28 +21,38 @@ The rule, step by step:
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 __all__ = [
+    "AUDIENCE_CLASSES_SQL",
     "ID_TYPES",
     "DuckDBRunner",
-    "Runner",
     "latest_ctes",
     "members_sql",
     "person_exprs",
+    "quote_ident",
+    "quote_literal",
     "summary_sql",
+    "value_case",
 ]
 
 ID_TYPES = ("user_id", "anonymous_id", "auto")
+#: ``context.personas.computation_class`` values that carry audience membership (Segment's own
+#: resolver accepts both; segment-data.md section 2.5), and the same as an SQL ``IN (...)`` list.
 AUDIENCE_CLASSES = ("audience", "journey_step")
+AUDIENCE_CLASSES_SQL = ", ".join(f"'{c}'" for c in AUDIENCE_CLASSES)
 
 
-class Runner(Protocol):
-    """Something that runs one SQL text with ``:name`` parameters and returns a DataFrame."""
+def quote_ident(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (any character allowed, quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
 
-    def frame(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame: ...
+
+def quote_literal(text: str) -> str:
+    """``text`` as a single-quoted SQL string literal (quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import glob as globlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import Any
 import pandas as pd
 
 from onesig_nb.errors import AudienceNotFound, SourceError, ValidationError
-from onesig_nb.segment.archive import ARCHIVE_SUFFIXES, ArchiveSet
+from onesig_nb.segment.archive import ARCHIVE_SUFFIXES, ArchiveSet, is_glob
 from onesig_nb.segment.engage_csv import csv_audience_name, read_engage_csv
 from onesig_nb.segment.frames import read_frame, read_parquet
 from onesig_nb.segment.membership import ID_TYPES, members_sql, summary_sql
 from onesig_nb.segment.report import LoadReport
 from onesig_nb.segment.traits import json_traits_frame
-from onesig_nb.segment.warehouse import Warehouse
+from onesig_nb.segment.warehouse import Warehouse, safe_url
 
 __all__ = [
     "KINDS",
@@ -33,8 +32,6 @@ __all__ = [
     "load_source",
     "suggest_audience",
 ]
-
-log = logging.getLogger("onesig_nb.segment")
 
 KINDS = ("archive", "engage_csv", "warehouse", "parquet", "frame")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
@@ -53,10 +50,6 @@ class Loaded:
     report: LoadReport
     audience: str | None
     sorted: bool = True
-
-
-def _is_glob(text: str) -> bool:
-    return any(ch in text for ch in "*?[")
 
 
 def _sniff_file(path: Path) -> str | None:
@@ -86,7 +79,7 @@ def detect_kind(source: Any, kind: str | None = None) -> str:
     text = str(source)
     if "://" in text:
         return "warehouse"
-    if _is_glob(text):
+    if is_glob(text):
         matches = [Path(p) for p in globlib.glob(text, recursive=True) if Path(p).is_file()]
         if not matches:
             raise SourceError(f"No files match {text}.")
@@ -239,7 +232,7 @@ def _load_warehouse(source, *, audience, id_type, traits, as_of, schema, report)
 def _csv_files(source: Any) -> dict[str, Path]:
     """Audience name -> CSV file (a formatted download is preferred when both exist)."""
     text = str(source)
-    if _is_glob(text):
+    if is_glob(text):
         paths = sorted(Path(p) for p in globlib.glob(text, recursive=True))
     elif Path(text).is_dir():
         paths = sorted(Path(text).rglob("*.csv"))
@@ -283,8 +276,6 @@ def load_source(
     kind = detect_kind(source, kind)
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     if kind == "warehouse" and "://" in label:
-        from onesig_nb.segment.warehouse import safe_url
-
         label = safe_url(label)
     report = LoadReport(source=label, kind=kind, id_type=id_type, as_of=as_of_text)
     if kind == "archive":

@@ -13,16 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from onesig_nb.segment.membership import person_exprs
+from onesig_nb.segment.membership import person_exprs, quote_ident
 
 __all__ = ["json_traits_frame"]
 
 _INT_TYPES = {"BIGINT", "UBIGINT"}
 _NUMBER_TYPES = _INT_TYPES | {"DOUBLE"}
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _path(key: str) -> str:
@@ -85,14 +81,14 @@ def json_traits_frame(
     for key in keys:
         expr = _cast(key, set(seen.get(key) or ["VARCHAR"]))
         present = f"json_type(traits, {_path(key)}) NOT IN ('NULL')"
-        columns.append(f"arg_max({expr}, ord) FILTER (WHERE {present}) AS {_quote(key)}")
+        columns.append(f"arg_max({expr}, ord) FILTER (WHERE {present}) AS {quote_ident(key)}")
     select = (",\n".join([""] + columns)) if columns else ""
     sql = f"""
     WITH agg AS (
         SELECT person{select}
         FROM member_identifies GROUP BY person
     )
-    SELECT m.external_id{"".join(f", agg.{_quote(k)}" for k in keys)}
+    SELECT m.external_id{"".join(f", agg.{quote_ident(k)}" for k in keys)}
     FROM {members_table} AS m LEFT JOIN agg ON agg.person = m.external_id
     ORDER BY m.external_id"""
     frame = con.sql(sql).df()

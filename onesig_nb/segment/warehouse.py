@@ -9,7 +9,6 @@ one column per key). Membership and traits are computed by one portable query ea
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,17 +17,18 @@ from typing import Any
 import pandas as pd
 
 from onesig_nb.errors import SourceError
+from onesig_nb.segment.archive import open_duckdb
 from onesig_nb.segment.membership import (
-    AUDIENCE_CLASSES,
+    AUDIENCE_CLASSES_SQL,
     DuckDBRunner,
     latest_ctes,
     person_exprs,
+    quote_ident,
+    quote_literal,
     value_case,
 )
 
 __all__ = ["SQLAlchemyRunner", "Warehouse", "safe_url"]
-
-log = logging.getLogger("onesig_nb.segment")
 
 EVENT_TABLES = ("identifies", "audience_entered", "audience_exited")
 #: Warehouse columns that are never traits (Segment's common columns, warehouse.md section 4.2).
@@ -36,15 +36,6 @@ COMMON_COLUMNS = {
     "id", "anonymous_id", "user_id", "received_at", "sent_at", "timestamp", "original_timestamp",
     "uuid", "uuid_ts", "loaded_at", "event", "event_text", "audience_key", "trait_key",
 }  # fmt: skip
-_CLASSES = ", ".join(f"'{c}'" for c in AUDIENCE_CLASSES)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def safe_url(url: str) -> str:
@@ -135,8 +126,6 @@ class Warehouse:
                 raise SourceError(f"No DuckDB warehouse file at {text}. Check the path.")
             import duckdb
 
-            from onesig_nb.segment.archive import open_duckdb
-
             try:
                 runner = _CheckedDuckDB(open_duckdb(str(path), read_only=True))
             except duckdb.Error as exc:
@@ -149,7 +138,7 @@ class Warehouse:
         self.runner.close()
 
     def _discover(self, schema: str | None) -> None:
-        names = ", ".join(_lit(t) for t in (*EVENT_TABLES, "users"))
+        names = ", ".join(quote_literal(t) for t in (*EVENT_TABLES, "users"))
         cols = self.runner.frame(
             "SELECT table_schema, table_name, column_name, data_type "
             f"FROM information_schema.columns WHERE table_name IN ({names}) "
@@ -178,7 +167,7 @@ class Warehouse:
         self.keys = self._audience_keys()
 
     def table(self, name: str) -> str:
-        return f"{_q(self.schema)}.{_q(name)}"
+        return f"{quote_ident(self.schema)}.{quote_ident(name)}"
 
     def _audience_keys(self) -> list[str]:
         parts = []
@@ -186,7 +175,8 @@ class Warehouse:
         if {"context_personas_computation_key", "context_personas_computation_class"} <= set(ident):
             parts.append(
                 "SELECT DISTINCT context_personas_computation_key AS k FROM "
-                f"{self.table('identifies')} WHERE context_personas_computation_class IN ({_CLASSES})"
+                f"{self.table('identifies')} "
+                f"WHERE context_personas_computation_class IN ({AUDIENCE_CLASSES_SQL})"
             )
         for t in ("audience_entered", "audience_exited"):
             if "audience_key" in self.columns.get(t, {}):
@@ -213,16 +203,17 @@ class Warehouse:
                 if key not in cols:
                     continue
                 if key_col in cols:
-                    where = f"{_q(key_col)} = {_lit(key)}"
+                    where = f"{quote_ident(key_col)} = {quote_literal(key)}"
                 else:  # plain identifies carrying the key as a column
-                    where = f"{_q(key)} IS NOT NULL"
+                    where = f"{quote_ident(key)} IS NOT NULL"
                 if has_class:
-                    where += f" AND context_personas_computation_class IN ({_CLASSES})"
-                value = value_case(f"CAST({_q(key)} AS VARCHAR)")
+                    where += f" AND context_personas_computation_class IN ({AUDIENCE_CLASSES_SQL})"
+                value = value_case(f"CAST({quote_ident(key)} AS VARCHAR)")
                 parts.append(
                     f"SELECT CAST(id AS VARCHAR) AS message_id, CAST(user_id AS VARCHAR) AS user_id, "
-                    f"CAST(anonymous_id AS VARCHAR) AS anonymous_id, {_q('timestamp')} AS ts, "
-                    f"received_at, CAST({_lit(key)} AS VARCHAR) AS computation_key, "
+                    f"CAST(anonymous_id AS VARCHAR) AS anonymous_id, "
+                    f"{quote_ident('timestamp')} AS ts, "
+                    f"received_at, CAST({quote_literal(key)} AS VARCHAR) AS computation_key, "
                     f"{value} AS value FROM {self.table(table)} WHERE {where}"
                 )
         if not parts:
@@ -248,19 +239,20 @@ class Warehouse:
         person, _ = person_exprs(id_type)
         order = "ts DESC NULLS LAST, received_at DESC NULLS LAST, id DESC NULLS LAST"
         picks = ",\n".join(
-            f"FIRST_VALUE({_q(c)}) OVER (PARTITION BY person ORDER BY "
-            f"CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END, {order}) AS {_q(c)}"
+            f"FIRST_VALUE({quote_ident(c)}) OVER (PARTITION BY person ORDER BY "
+            f"CASE WHEN {quote_ident(c)} IS NULL THEN 1 ELSE 0 END, {order}) AS {quote_ident(c)}"
             for c in traits
         )
-        sel = "".join(f", tv.{_q(c)}" for c in traits)
+        sel = "".join(f", tv.{quote_ident(c)}" for c in traits)
         if not traits:
             return f"""{ctes}
 SELECT person AS external_id FROM latest WHERE value ORDER BY person"""
         return f"""{ctes},
 members AS (SELECT person AS external_id FROM latest WHERE value),
 idf AS (
-    SELECT {person} AS person, {_q("timestamp")} AS ts, received_at, CAST(id AS VARCHAR) AS id,
-           {", ".join(_q(c) for c in traits)}
+    SELECT {person} AS person, {quote_ident("timestamp")} AS ts, received_at,
+           CAST(id AS VARCHAR) AS id,
+           {", ".join(quote_ident(c) for c in traits)}
     FROM {self.table("identifies")}
     WHERE {person} IN (SELECT external_id FROM members)
 ),

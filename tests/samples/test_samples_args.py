@@ -8,7 +8,8 @@ import os
 import pytest
 
 from onesig_nb.errors import SourceError, ValidationError
-from onesig_nb.samples import ensure_workspace, load_manifest, load_roster, main, make_workspace
+from onesig_nb.samples import ensure_workspace, load_manifest, load_roster, make_workspace
+from onesig_nb.samples.cli import main
 
 
 def leftovers(parent):
@@ -71,7 +72,7 @@ def test_failure_midway_leaves_nothing_half_written(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(samples, "_write_roster", explode)
+    monkeypatch.setattr(samples, "write_roster", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         make_workspace(tmp_path / "ws", users=10)
     assert leftovers(tmp_path) == []
