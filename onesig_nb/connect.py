@@ -51,7 +51,8 @@ def connect(
         (default ``$ONESIG_NB_WORKSPACE``; ignored when it does not exist)
     :param options: passed on to :class:`OneSignal` (``timeout``, ``max_workers``, ...)
     """
-    from onesig_nb.onesignal.client import OneSignal, _is_loopback
+    from onesig_nb.onesignal.client import OneSignal
+    from onesig_nb.onesignal.transport import is_loopback
 
     creds = load_credentials()
     if creds is None:
@@ -67,7 +68,7 @@ def connect(
         api=api or creds.api,
         **options,
     )
-    if creds.base_url and _is_loopback(creds.base_url):
+    if creds.base_url and is_loopback(creds.base_url):
         client.sandbox = _attach(creds.base_url, creds.app_id, creds.api_key)
     return client
 
@@ -107,8 +108,7 @@ def _sandbox_client(*, api: str, workspace: Any, options: dict[str, Any]) -> One
     except BaseException:
         sandbox.stop()
         raise
-    client.sandbox = sandbox
-    client._owned_sandbox = sandbox
+    client.adopt_sandbox(sandbox)
     seeded = f", seeded with {added['roster']:,} users from {ws}" if added["roster"] else ""
     line = (
         f"No {ENV_KEY} set: using a local OneSignal sandbox at {sandbox.url}{seeded} and a "

@@ -13,26 +13,42 @@ Schema versions are stored in ``PRAGMA user_version``; a file written by a newer
 file that is not a journal at all, is refused with a :class:`~onesig_nb.errors.JournalError`
 that says what to do. The API key is never written here: callers redact error texts first.
 
-The file's schema, opening and error translation live in :mod:`.journal_store`, the campaign
-records (runs, batches, recipients) in :mod:`.journal_runs` and the tag-sync state in
-:mod:`.journal_tags`; :class:`Journal` combines them, and every name is importable from here.
+:class:`Journal` owns one :class:`~.store.JournalStore` (the file) and gives it to its two parts,
+:class:`~.runs.RunRecords` (campaigns, batches, recipients) and :class:`~.tags.TagSyncState`
+(tag-sync state); each public method of the journal is one of theirs, listed below.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from onesig_nb.journal.runs import Batch, RunRecords
-from onesig_nb.journal.store import BUSY_TIMEOUT_SECONDS, SCHEMA_VERSION
+from onesig_nb.journal.store import BUSY_TIMEOUT_SECONDS, SCHEMA_VERSION, JournalStore
 from onesig_nb.journal.tags import TagSyncState
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "Batch", "Journal", "open_journal"]
 
-log = logging.getLogger("onesig_nb.journal.journal")
+
+def _of(part: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """A :class:`Journal` method that runs ``method`` on the journal's ``part``.
+
+    It keeps the name, docstring and signature of ``method`` (``help(journal.run)`` shows them),
+    so each method is written and documented once, in the part that owns its tables.
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    def delegate(self: Journal, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, part), name)(*args, **kwargs)
+
+    return delegate
 
 
-class Journal(RunRecords, TagSyncState):
+class Journal:
     """A campaign journal in one SQLite file (WAL mode, safe against a killed process).
 
     :param path: the file; created with its folder when missing
@@ -41,6 +57,56 @@ class Journal(RunRecords, TagSyncState):
     >>> with Journal("campaigns.sqlite") as j:  # doctest: +SKIP
     ...     j.runs()
     """
+
+    def __init__(self, path: str | os.PathLike, *, timeout: float = BUSY_TIMEOUT_SECONDS):
+        #: the open file (schema, transactions, queries)
+        self.store = JournalStore(path, timeout=timeout)
+        self._records = RunRecords(self.store)
+        self._tags = TagSyncState(self.store)
+
+    @property
+    def path(self) -> Path:
+        """The journal file."""
+        return self.store.path
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a write waits while another process holds the journal."""
+        return self.store.timeout
+
+    def close(self) -> None:
+        """Close the file (an open journal keeps a SQLite connection)."""
+        self.store.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    # -- campaigns and tag syncs: runs, batches, recipients (.runs) -----------------------------
+    run = _of("_records", RunRecords.run)
+    create_run = _of("_records", RunRecords.create_run)
+    update_run = _of("_records", RunRecords.update_run)
+    runs = _of("_records", RunRecords.runs)
+    add_batches = _of("_records", RunRecords.add_batches)
+    next_seq = _of("_records", RunRecords.next_seq)
+    batches = _of("_records", RunRecords.batches)
+    mark_attempt = _of("_records", RunRecords.mark_attempt)
+    record_outcome = _of("_records", RunRecords.record_outcome)
+    recipients = _of("_records", RunRecords.recipients)
+    targeted_ids = _of("_records", RunRecords.targeted_ids)
+
+    # -- tag syncs: last written values, tag-edit intents and outcomes (.tags) ------------------
+    tag_state = _of("_tags", TagSyncState.tag_state)
+    tag_writes = _of("_tags", TagSyncState.tag_writes)
+    tag_state_version = _of("_tags", TagSyncState.tag_state_version)
+    add_tag_intents = _of("_tags", TagSyncState.add_tag_intents)
+    record_tag_results = _of("_tags", TagSyncState.record_tag_results)
+    tag_edits = _of("_tags", TagSyncState.tag_edits)
 
 
 def open_journal(journal: Journal | str | os.PathLike) -> Journal:

@@ -1,5 +1,7 @@
 """Campaign records in the journal: runs (campaigns and tag syncs), their batches with
-idempotency keys, and per-recipient outcomes. Import them from :mod:`onesig_nb.journal.journal`."""
+idempotency keys, and per-recipient outcomes, read and written through a
+:class:`~onesig_nb.journal.store.JournalStore` given to :class:`RunRecords`. Callers use them
+through :class:`~onesig_nb.journal.journal.Journal`."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onesig_nb.errors import JournalError
-from onesig_nb.journal.store import JournalStore, _dumps, _now
+from onesig_nb.journal.store import JournalStore, dumps_json, utc_now
 
 __all__ = ["Batch", "RunRecords"]
 
@@ -38,13 +40,19 @@ class Batch:
         return len(self.external_ids)
 
 
-class RunRecords(JournalStore):
-    """The runs, batches and recipients tables of a :class:`~onesig_nb.journal.journal.Journal`."""
+class RunRecords:
+    """The runs, batches and recipients tables of a journal file.
+
+    :param store: the open journal file these records live in
+    """
+
+    def __init__(self, store: JournalStore):
+        self.store = store
 
     # -- runs (campaigns and tag syncs) -------------------------------------------------------
     def run(self, name: str) -> dict | None:
         """The journal row of a campaign or tag sync, or None when the name is new."""
-        rows = self._query("SELECT * FROM runs WHERE name=?", (name,))
+        rows = self.store.query("SELECT * FROM runs WHERE name=?", (name,))
         if not rows:
             return None
         row = rows[0]
@@ -64,7 +72,7 @@ class RunRecords(JournalStore):
         batches: Iterable[Batch] = (),
     ) -> None:
         """Create a run together with the intents of its batches, in one transaction."""
-        now = _now()
+        now = utc_now()
         try:
             self._create_run(
                 name, kind, app_id, cohort_fingerprint, message_fingerprint, settings,
@@ -72,7 +80,7 @@ class RunRecords(JournalStore):
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
             raise JournalError(
-                f"{name!r} was started in journal {str(self.path)!r} by another process at the "
+                f"{name!r} was started in journal {str(self.store.path)!r} by another process at the "
                 "same moment. Nothing was sent from here. Run it again: it will resume that "
                 "send with the same keys instead of starting a second one."
             ) from exc
@@ -81,7 +89,7 @@ class RunRecords(JournalStore):
         self, name, kind, app_id, cohort_fingerprint, message_fingerprint, settings,
         recipients, batches, now,
     ) -> None:  # fmt: skip
-        with self._tx() as c:
+        with self.store.transaction() as c:
             c.execute(
                 "INSERT INTO runs(name, kind, app_id, cohort_fingerprint, message_fingerprint, "
                 "settings, recipients, status, created_at, updated_at) "
@@ -92,7 +100,7 @@ class RunRecords(JournalStore):
                     app_id,
                     cohort_fingerprint,
                     message_fingerprint,
-                    _dumps(settings or {}),
+                    dumps_json(settings or {}),
                     recipients,
                     "sending" if kind == "campaign" else "new",
                     now,
@@ -104,15 +112,15 @@ class RunRecords(JournalStore):
     def update_run(self, name: str, **fields: Any) -> None:
         """Change columns of a run (``settings`` is JSON-encoded for you)."""
         if "settings" in fields:
-            fields["settings"] = _dumps(fields["settings"])
-        fields["updated_at"] = _now()
+            fields["settings"] = dumps_json(fields["settings"])
+        fields["updated_at"] = utc_now()
         cols = ", ".join(f"{k}=?" for k in fields)
-        with self._tx() as c:
+        with self.store.transaction() as c:
             c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), name))
 
     def runs(self) -> list[dict]:
         """Every run with its batch and recipient counts, newest first."""
-        return self._query(
+        return self.store.query(
             """
             SELECT r.name, r.kind, r.status, r.recipients, r.rounds, r.app_id,
                    r.created_at, r.updated_at, r.finished_at,
@@ -140,9 +148,9 @@ class RunRecords(JournalStore):
                     b.seq,
                     b.kind,
                     b.idempotency_key,
-                    _dumps(b.payload),
-                    _dumps(list(b.external_ids)),
-                    None if b.platforms is None else _dumps(list(b.platforms)),
+                    dumps_json(b.payload),
+                    dumps_json(list(b.external_ids)),
+                    None if b.platforms is None else dumps_json(list(b.platforms)),
                     b.size,
                     now,
                 )
@@ -153,11 +161,11 @@ class RunRecords(JournalStore):
     def add_batches(self, run: str, batches: Iterable[Batch], **run_fields: Any) -> None:
         """Write intents for more batches of an existing run and update its columns, in one
         transaction (so a crash leaves either both or neither)."""
-        now = _now()
+        now = utc_now()
         if "settings" in run_fields:
-            run_fields["settings"] = _dumps(run_fields["settings"])
+            run_fields["settings"] = dumps_json(run_fields["settings"])
         try:
-            with self._tx() as c:
+            with self.store.transaction() as c:
                 self._insert_batches(c, batches, now)
                 if run_fields:
                     run_fields["updated_at"] = now
@@ -165,14 +173,15 @@ class RunRecords(JournalStore):
                     c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*run_fields.values(), run))
         except sqlite3.IntegrityError as exc:
             raise JournalError(
-                f"{run!r} was started or changed in journal {str(self.path)!r} by another "
+                f"{run!r} was started or changed in journal {str(self.store.path)!r} by another "
                 "process (another kernel, or onesig-nb send) at the same moment. Nothing was "
                 "sent from here. Run it again: it will resume that send with the same keys "
                 "instead of starting a second one."
             ) from exc
 
     def next_seq(self, run: str) -> int:
-        rows = self._query(
+        """The sequence number the next batch of ``run`` gets (0 for the first)."""
+        rows = self.store.query(
             "SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM batches WHERE run=?", (run,)
         )
         return int(rows[0]["n"])
@@ -190,7 +199,7 @@ class RunRecords(JournalStore):
             sql += f" AND state IN ({','.join('?' * len(states))})"
             params += states
         out = []
-        for r in self._query(sql + " ORDER BY seq", params):
+        for r in self.store.query(sql + " ORDER BY seq", params):
             out.append(
                 Batch(
                     run=r["run"],
@@ -212,7 +221,7 @@ class RunRecords(JournalStore):
 
     def mark_attempt(self, run: str, seqs: Iterable[int]) -> None:
         """Count one more attempt for these batches (called just before their requests)."""
-        with self._tx() as c:
+        with self.store.transaction() as c:
             c.executemany(
                 "UPDATE batches SET attempts=attempts+1 WHERE run=? AND seq=?",
                 [(run, s) for s in seqs],
@@ -233,11 +242,11 @@ class RunRecords(JournalStore):
 
         ``recipients`` rows are ``(external_id, status, notification_id, error)``.
         """
-        with self._tx() as c:
+        with self.store.transaction() as c:
             c.execute(
                 "UPDATE batches SET state=?, notification_id=?, http_status=?, error=?, "
                 "finished_at=? WHERE run=? AND seq=?",
-                (state, notification_id, http_status, error, _now(), run, seq),
+                (state, notification_id, http_status, error, utc_now(), run, seq),
             )
             c.executemany(
                 "INSERT OR REPLACE INTO recipients(run, external_id, seq, status, "
@@ -247,7 +256,7 @@ class RunRecords(JournalStore):
 
     def recipients(self, run: str) -> list[dict]:
         """Per-recipient outcomes of a run's real sends (tests excluded)."""
-        return self._query(
+        return self.store.query(
             "SELECT external_id, status, notification_id, error, seq AS batch "
             "FROM recipients WHERE run=? ORDER BY seq, rowid",
             (run,),
@@ -256,7 +265,7 @@ class RunRecords(JournalStore):
     def targeted_ids(self, run: str) -> set[str]:
         """Everyone a real batch of this run was (or is about to be) addressed to."""
         out: set[str] = set()
-        for (ids,) in self._conn.execute(
+        for (ids,) in self.store.rows(
             "SELECT external_ids FROM batches WHERE run=? AND kind='send'", (run,)
         ):
             out.update(json.loads(ids))

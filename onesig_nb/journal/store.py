@@ -1,9 +1,10 @@
-"""The journal's SQLite file: its schema, opening it safely, and turning SQLite errors into
-:class:`~onesig_nb.errors.JournalError` texts that say what to do.
+"""The journal's SQLite file: its schema, opening it safely, running transactions and queries,
+and turning SQLite errors into :class:`~onesig_nb.errors.JournalError` texts that say what to do.
 
-:class:`JournalStore` is the base of :class:`~onesig_nb.journal.journal.Journal`; the campaign records
-(:mod:`.journal_runs`) and the tag-sync state (:mod:`.journal_tags`) build on its ``_tx`` and
-``_query``. Import everything from :mod:`onesig_nb.journal.journal`.
+:class:`JournalStore` is the one connection a :class:`~onesig_nb.journal.journal.Journal` owns;
+the campaign records (:mod:`.runs`) and the tag-sync state (:mod:`.tags`) are given it and use
+only its public :meth:`~JournalStore.transaction`, :meth:`~JournalStore.query` and
+:meth:`~JournalStore.rows`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from onesig_nb.errors import JournalError
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "JournalStore"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "JournalStore", "dumps_json", "utc_now"]
 
 #: Version of the table layout below. Bump it (and add a migration) when the layout changes.
 SCHEMA_VERSION = 1
@@ -98,11 +99,13 @@ CREATE TABLE IF NOT EXISTS tag_edits (
 """
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The time now, as the journal stores it: ISO 8601 in UTC, to the second."""
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def _dumps(value: Any) -> str:
+def dumps_json(value: Any) -> str:
+    """``value`` as the journal stores JSON: sorted keys, no spaces, UTF-8 kept (comparable)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -200,7 +203,7 @@ class JournalStore:
             conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('application', ?), "
                 "('created_at', ?)",
-                (_APPLICATION, _now()),
+                (_APPLICATION, utc_now()),
             )
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except JournalError:
@@ -214,17 +217,12 @@ class JournalStore:
         return conn
 
     def close(self) -> None:
+        """Close the connection (waits for a transaction of another thread to end)."""
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
-        return f"Journal({str(self.path)!r})"
+        return f"JournalStore({str(self.path)!r})"
 
     def _translate(self, exc: sqlite3.OperationalError) -> BaseException:
         return self._busy(exc) or JournalError(
@@ -234,7 +232,7 @@ class JournalStore:
         )
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; SQLite lock timeouts become a JournalError saying what to do."""
         with self._lock:
             try:
@@ -256,11 +254,20 @@ class JournalStore:
                     self._conn.execute("ROLLBACK")
                 raise self._translate(exc) from exc
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows ``sql`` selects, as dicts by column name."""
         with self._lock:
             try:
                 cur = self._conn.execute(sql, params)
                 cols = [d[0] for d in cur.description]
                 return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows ``sql`` selects, as plain tuples (for large reads that unpack by position)."""
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:
                 raise self._translate(exc) from exc

@@ -1,33 +1,39 @@
 """Tag-sync state in the journal: per app and user, the tag values a
 :class:`~onesig_nb.TagSync` last wrote (so an unchanged re-run sends nothing), and the intents
-and outcomes of each round's tag edits. Import them from :mod:`onesig_nb.journal.journal`."""
+and outcomes of each round's tag edits, read and written through a
+:class:`~onesig_nb.journal.store.JournalStore` given to :class:`TagSyncState`. Callers use them
+through :class:`~onesig_nb.journal.journal.Journal`."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 
-from onesig_nb.journal.store import JournalStore, _dumps, _now
+from onesig_nb.journal.store import JournalStore, dumps_json, utc_now
 
 __all__ = ["TagSyncState"]
 
 
-class TagSyncState(JournalStore):
-    """The tag_state and tag_edits tables of a :class:`~onesig_nb.journal.journal.Journal`."""
+class TagSyncState:
+    """The tag_state and tag_edits tables of a journal file.
+
+    :param store: the open journal file this state lives in
+    """
+
+    def __init__(self, store: JournalStore):
+        self.store = store
 
     # -- tag syncs ----------------------------------------------------------------------------
     def tag_state(self, app_id: str, external_ids: Iterable[str] | None = None) -> dict:
         """``{external_id: {tag: value}}`` as last written through this journal for ``app_id``."""
         state: dict[str, dict[str, str]] = {}
         wanted = None if external_ids is None else set(external_ids)
-        with self._lock:
-            cur = self._conn.execute(
-                "SELECT external_id, tag, value FROM tag_state WHERE app_id=?", (app_id or "",)
-            )
-            for eid, tag, value in cur:
-                if wanted is None or eid in wanted:
-                    state.setdefault(eid, {})[tag] = value
+        rows = self.store.rows(
+            "SELECT external_id, tag, value FROM tag_state WHERE app_id=?", (app_id or "",)
+        )
+        for eid, tag, value in rows:
+            if wanted is None or eid in wanted:
+                state.setdefault(eid, {})[tag] = value
         return state
 
     def tag_writes(self, app_id: str, tags: Iterable[str]) -> dict[str, dict[str, tuple]]:
@@ -43,17 +49,13 @@ class TagSyncState(JournalStore):
             "JOIN runs r ON r.name = s.run AND r.kind = 'tagsync' "
             f"WHERE s.app_id=? AND s.tag IN ({marks})"
         )
-        with self._lock:
-            try:
-                for tag, eid, value, run, at in self._conn.execute(sql, [app_id or "", *wanted]):
-                    out[tag][eid] = (value, run, at)
-            except sqlite3.OperationalError as exc:
-                raise self._translate(exc) from exc
+        for tag, eid, value, run, at in self.store.rows(sql, [app_id or "", *wanted]):
+            out[tag][eid] = (value, run, at)
         return out
 
     def tag_state_version(self, app_id: str) -> tuple[int, int]:
         """Changes whenever a tag value is written for ``app_id`` (for caching decisions)."""
-        rows = self._query(
+        rows = self.store.query(
             "SELECT COUNT(*) AS n, COALESCE(MAX(rowid), 0) AS last FROM tag_state WHERE app_id=?",
             (app_id or "",),
         )
@@ -63,11 +65,11 @@ class TagSyncState(JournalStore):
         self, run: str, round_: int, edits: Iterable[tuple[str, int, dict]]
     ) -> None:
         """Record tag edits ``(external_id, part, tags)`` before they are sent."""
-        with self._tx() as c:
+        with self.store.transaction() as c:
             c.executemany(
                 "INSERT OR REPLACE INTO tag_edits(run, round, external_id, part, tags, state) "
                 "VALUES (?,?,?,?,?,'intent')",
-                [(run, round_, eid, part, _dumps(tags)) for eid, part, tags in edits],
+                [(run, round_, eid, part, dumps_json(tags)) for eid, part, tags in edits],
             )
 
     def record_tag_results(
@@ -79,9 +81,9 @@ class TagSyncState(JournalStore):
     ) -> None:
         """Record outcomes ``(external_id, part, tags, ok, status, error)``; successes update
         the tag state so the next run only sends what changed."""
-        now = _now()
+        now = utc_now()
         results = list(results)
-        with self._tx() as c:
+        with self.store.transaction() as c:
             c.executemany(
                 "UPDATE tag_edits SET state=?, http_status=?, error=? "
                 "WHERE run=? AND round=? AND external_id=? AND part=?",
@@ -102,11 +104,12 @@ class TagSyncState(JournalStore):
             )
 
     def tag_edits(self, run: str, round_: int | None = None) -> list[dict]:
+        """The tag edits of a tag sync (of one round, if given), in order, tags decoded."""
         sql, params = "SELECT * FROM tag_edits WHERE run=?", [run]
         if round_ is not None:
             sql += " AND round=?"
             params.append(round_)
-        rows = self._query(sql + " ORDER BY round, rowid", params)
+        rows = self.store.query(sql + " ORDER BY round, rowid", params)
         for r in rows:
             r["tags"] = json.loads(r["tags"])
         return rows

@@ -9,24 +9,24 @@ like any other view request; nothing is created, changed or delivered.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
 
 from onesig_nb.config import ENV_APP_ID, ENV_KEY
 from onesig_nb.errors import APIError, AuthError
-from onesig_nb.onesignal.dialects import app_not_found_text, is_app_not_found
+from onesig_nb.onesignal.dialects import Dialect, app_not_found_text, is_app_not_found
 from onesig_nb.onesignal.ratelimit import VIEW
-
-if TYPE_CHECKING:  # pragma: no cover
-    from onesig_nb.onesignal.client import OneSignal
+from onesig_nb.onesignal.transport import Transport
 
 __all__ = ["check_credentials"]
 
 
-def check_credentials(client: OneSignal) -> dict[str, Any]:
-    """One authenticated GET; what it proved, or :class:`AuthError` with advice first."""
-    dialect, app_id = client.dialect, client.app_id
+def check_credentials(*, transport: Transport, dialect: Dialect, app_id: str) -> None:
+    """One authenticated GET; returns when the key and app id were accepted.
+
+    Raises :class:`AuthError` (with advice first) when the key or the app id is refused, and
+    lets rate-limit, server and transport errors through (they say nothing about credentials).
+    """
     try:
-        client._call("GET", dialect.notification_path(str(uuid.uuid4()), app_id), group=VIEW)
+        transport.call("GET", dialect.notification_path(str(uuid.uuid4()), app_id), group=VIEW)
     except AuthError:
         raise
     except APIError as exc:
@@ -51,14 +51,6 @@ def check_credentials(client: OneSignal) -> dict[str, Any]:
                 errors=exc.errors,
                 body=exc.body,
             ) from None
-    return {
-        "ok": True,
-        "app_id": app_id,
-        "api": client.api,
-        "base_url": client.base_url,
-        "sandbox": client.is_sandbox,
-        "key": client._key_hint,
-    }
 
 
 def _notification_not_found(status: int | None, said: str) -> bool:

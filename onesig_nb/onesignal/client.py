@@ -1,10 +1,11 @@
 """The OneSignal client: send pushes and edit tags by external id, for either API generation.
 
-Single calls go over one pooled ``requests.Session``; bulk work (many tag edits, multi-batch
-pushes) runs on the asyncio :class:`~.engine.Engine` in a background thread. Both share one
-retry policy, one rate limiter and one error translation, and both speak through
-:mod:`.dialects`, the only place that knows the wire formats. The single-call machinery lives
-in :mod:`.calls`, the tag edits in :mod:`.tagedits`; :class:`OneSignal` combines them.
+:class:`OneSignal` is assembled from parts that each get what they use as arguments: a
+:class:`~.transport.Transport` for single calls (one pooled ``requests.Session``), the asyncio
+:class:`~.engine.Engine` for bulk work (started on first use, in a background thread), a
+:class:`~.tagedits.TagEditor` for tag edits, and one :class:`~.failures.Failures` that both the
+transport and the engine give up through. They share one retry policy and one rate limiter, and
+speak through :mod:`.dialects`, the only place that knows the wire formats.
 
 >>> with OneSignal(app_id, api_key, base_url=sandbox.url) as client:   # doctest: +SKIP
 ...     result = client.send_push(cohort.external_ids, {"contents": {"en": "Hi"}})
@@ -13,7 +14,6 @@ in :mod:`.calls`, the tag edits in :mod:`.tagedits`; :class:`OneSignal` combines
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 import weakref
@@ -23,23 +23,28 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import requests
 
-from onesig_nb.config import default_base_url, mask
+from onesig_nb.config import CURRENT_HOST, LEGACY_HOST, default_base_url, mask
 from onesig_nb.errors import AuthError, OneSigNbError, ValidationError
-from onesig_nb.onesignal.calls import SingleCalls, _is_loopback
 from onesig_nb.onesignal.dialects import dialect_for
-from onesig_nb.onesignal.models import NotificationRequest, NotificationResponse, NotificationStats
+from onesig_nb.onesignal.failures import Failures
+from onesig_nb.onesignal.models import (
+    NotificationRequest,
+    NotificationResponse,
+    NotificationStats,
+    TagEdit,
+    TagEditResult,
+)
 from onesig_nb.onesignal.push import PushResult, split_push, unique_ids
 from onesig_nb.onesignal.ratelimit import CREATE, VIEW, RateLimiter
 from onesig_nb.onesignal.retry import RetryPolicy
-from onesig_nb.onesignal.secrets import Headers, Secret, clean_credentials, scrub
-from onesig_nb.onesignal.tagedits import TagEdits, _tag_chunks, clean_tags  # noqa: F401  (re-exported names)
+from onesig_nb.onesignal.secrets import Headers, clean_credentials
+from onesig_nb.onesignal.tagedits import TagEditor
+from onesig_nb.onesignal.transport import Transport, is_loopback
 
 if TYPE_CHECKING:  # pragma: no cover
     from onesig_nb.onesignal.engine import Engine
 
 __all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_TIMEOUT", "OneSignal"]
-
-log = logging.getLogger("onesig_nb.onesignal")
 
 #: Seconds for one attempt. OneSignal's own guidance is that an answer can take up to 100 s
 #: (reference §5); 30 s plus retries with the same idempotency key is the better trade.
@@ -51,10 +56,25 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_WORKERS = 128
 
 
-_Headers = Headers  # the old private name
+def users_base_url(api: str, base_url: str) -> str:
+    """The root URL of the User Model's "view user" route for a client of ``api`` at ``base_url``.
+
+    View user is ``GET /apps/{app_id}/users/by/external_id/{id}`` on ``https://api.onesignal.com``
+    (reference onesignal-api.md §4.4, [SPEC-v11] servers); the legacy v1 API has no view of a user
+    by external id (its ``GET /players/{player_id}`` takes a OneSignal player id). A legacy client
+    on the real legacy host (``https://onesignal.com``) therefore reads users from the current
+    host, not from ``https://onesignal.com/apps/...``, which is not an API route. The legacy
+    v1.2.2 spec also lists ``fetch_user`` under ``https://onesignal.com/api/v1``, but the official
+    SDK moved that route to api.onesignal.com in v2.1.0 (reference §8.1), so the current host is
+    the safer reading. Any other base URL (the sandbox, a proxy) was chosen by the caller and
+    serves both families at its root (reference §11), so it is kept.
+    """
+    if api == "legacy" and base_url.rstrip("/") == LEGACY_HOST:
+        return CURRENT_HOST
+    return base_url
 
 
-class OneSignal(SingleCalls, TagEdits):
+class OneSignal:
     """A client for one OneSignal app (or the local sandbox: just another ``base_url``).
 
     :param app_id: the app's id (surrounding whitespace is stripped)
@@ -99,17 +119,17 @@ class OneSignal(SingleCalls, TagEdits):
         self.timeout = timeout
         self.max_workers = max_workers
         self.retry = retry or RetryPolicy()
-        self._key_hint = mask(api_key)
-        self._secret = Secret(api_key)  # kept only to redact error texts
+        #: the API key masked (``'…cdef'``, :func:`~onesig_nb.config.mask`): safe to show
+        self.key_hint = mask(api_key)
         self._sleep_fn = sleep
-        self._sleep = sleep or time.sleep
-        self._clock = clock or time.monotonic
         if rate_limits is False:
             self.limiter: RateLimiter | None = None
         else:
             self.limiter = RateLimiter(
-                rate_limits if isinstance(rate_limits, Mapping) else None, clock=self._clock
+                rate_limits if isinstance(rate_limits, Mapping) else None,
+                clock=clock or time.monotonic,
             )
+        self._failures = Failures(app_id=app_id, secrets=(api_key,))
         self._headers = Headers(
             {
                 "Authorization": self.dialect.auth_header(api_key),
@@ -118,28 +138,42 @@ class OneSignal(SingleCalls, TagEdits):
                 "User-Agent": "onesig_nb",
             }
         )
+        # View user exists only in the User Model API, which takes the key as "Key <key>".
         self._user_headers = Headers(self._headers, Authorization=f"Key {api_key}")
-        self._own_session = session is None
-        self._session = session if session is not None else self._new_session()
+        self._users_base_url = users_base_url(api, self.base_url)
+        self._transport = Transport(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=timeout,
+            policy=self.retry,
+            limiter=self.limiter,
+            failures=self._failures,
+            sleep=sleep or time.sleep,
+            session=session,
+            pool_size=max_workers,
+        )
+        self._tags = TagEditor(
+            app_id=app_id, dialect=self.dialect, transport=self._transport, failures=self._failures
+        )
         self._engine: Engine | None = None
         self._engine_finalizer: weakref.finalize | None = None
-        self._owned_sandbox = None
+        self._owned_sandbox: Any = None
         #: the local sandbox this client talks to (set by :func:`connect`), or None
         self.sandbox: Any = None
 
     def __repr__(self) -> str:
         return (
             f"OneSignal(app_id={self.app_id!r}, api={self.api!r}, base_url={self.base_url!r}, "
-            f"api_key={self._key_hint!r})"
+            f"api_key={self.key_hint!r})"
         )
 
-    @property
-    def _api_key(self) -> str:
-        """The API key (for redacting error texts; a property so ``vars()`` never shows it)."""
-        return self._secret.value
+    def redact(self, text: str) -> str:
+        """``text`` with this client's API key replaced by its mask (``'…cdef'``).
 
-    def _scrub(self, exc: BaseException) -> BaseException:
-        return scrub(exc, self._secret.value)
+        For callers that store or show texts that may quote the key (an error from a proxy, a
+        request body): they redact through the client and never hold the key themselves.
+        """
+        return self._failures.redact(str(text))
 
     @property
     def max_ids_per_request(self) -> int:
@@ -154,8 +188,7 @@ class OneSignal(SingleCalls, TagEdits):
             self._engine_finalizer()  # closes the engine, once
             self._engine_finalizer = None
         self._engine = None
-        if self._own_session:
-            self._session.close()
+        self._transport.close()
         if self._owned_sandbox is not None:
             sandbox, self._owned_sandbox = self._owned_sandbox, None
             sandbox.stop()
@@ -168,10 +201,17 @@ class OneSignal(SingleCalls, TagEdits):
 
     # -- what this client is connected to -------------------------------------------------------
 
+    def adopt_sandbox(self, sandbox: Any) -> None:
+        """Make ``sandbox`` this client's: shown as :attr:`sandbox`, stopped by :meth:`close`.
+
+        For :func:`onesig_nb.connect`, which starts a sandbox for a client of its own.
+        """
+        self.sandbox = self._owned_sandbox = sandbox
+
     @property
     def is_sandbox(self) -> bool:
         """True when this client talks to a local sandbox, so nothing reaches real phones."""
-        return self.sandbox is not None or _is_loopback(self.base_url)
+        return self.sandbox is not None or is_loopback(self.base_url)
 
     def check(self) -> dict[str, Any]:
         """Prove that the API key and app id work, with one cheap request that sends nothing.
@@ -182,7 +222,15 @@ class OneSignal(SingleCalls, TagEdits):
         """
         from onesig_nb.onesignal.check import check_credentials
 
-        return check_credentials(self)
+        check_credentials(transport=self._transport, dialect=self.dialect, app_id=self.app_id)
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "api": self.api,
+            "base_url": self.base_url,
+            "sandbox": self.is_sandbox,
+            "key": self.key_hint,
+        }
 
     @property
     def engine(self) -> Engine:
@@ -197,9 +245,8 @@ class OneSignal(SingleCalls, TagEdits):
                 max_workers=self.max_workers,
                 limiter=self.limiter,
                 policy=self.retry,
+                failures=self._failures,
                 sleep=self._sleep_fn,
-                secrets=(self._secret.value,),
-                app_id=self.app_id,
             )
             # A script that never calls close() still closes the aiohttp session: when the
             # client is garbage-collected or, at the latest, at interpreter exit. Without this,
@@ -217,7 +264,7 @@ class OneSignal(SingleCalls, TagEdits):
         read comes back with ``.error`` set (resending it with the same key is safe).
         """
         body = orjson.dumps(self.dialect.notification_body(self.app_id, req))
-        status, data, headers = self._call(
+        status, data, headers = self._transport.call(
             "POST",
             self.dialect.notifications_path(),
             body,
@@ -247,9 +294,7 @@ class OneSignal(SingleCalls, TagEdits):
             except AuthError:
                 raise
             except OneSigNbError as exc:
-                return NotificationResponse(
-                    request=req, status=getattr(exc, "status", None), error=exc
-                )
+                return _failed(req, exc)
             return self.dialect.notification_response(req, status, data, headers)
 
         return engine.map(send, reqs)
@@ -294,8 +339,7 @@ class OneSignal(SingleCalls, TagEdits):
             except AuthError:
                 raise
             except OneSigNbError as exc:
-                status = getattr(exc, "status", None)
-                responses = [NotificationResponse(request=reqs[0], status=status, error=exc)]
+                responses = [_failed(reqs[0], exc)]
         else:
             responses = sorted(self.iter_notifications(reqs), key=lambda r: r.ref)
         return PushResult(responses=tuple(responses), idempotency_key=key)
@@ -303,11 +347,49 @@ class OneSignal(SingleCalls, TagEdits):
     def view_notification(self, notification_id: str) -> NotificationStats:
         """Delivery statistics of one notification."""
         path = self.dialect.notification_path(notification_id, self.app_id)
-        _, data, _ = self._call("GET", path, group=VIEW)
+        _, data, _ = self._transport.call("GET", path, group=VIEW)
         return self.dialect.stats(data)
 
     def cancel_notification(self, notification_id: str) -> bool:
         """Cancel a scheduled notification; True when OneSignal confirmed it."""
         path = self.dialect.notification_path(notification_id, self.app_id)
-        _, data, _ = self._call("DELETE", path, group=CREATE)
+        _, data, _ = self._transport.call("DELETE", path, group=CREATE)
         return not (isinstance(data, Mapping) and data.get("success") is False)
+
+    # -- users and tags ---------------------------------------------------------------------------
+
+    def view_user(self, external_id: str) -> dict[str, Any]:
+        """The user as OneSignal holds it (``properties.tags``, ``identity``, ``subscriptions``).
+
+        Both API generations read users through the User Model's view-user route (see
+        :func:`users_base_url` for where a legacy client sends it).
+        """
+        path = self.dialect.user_path(self.app_id, external_id)
+        _, data, _ = self._transport.call(
+            "GET", path, group=VIEW, headers=self._user_headers, base_url=self._users_base_url
+        )
+        return data if isinstance(data, dict) else {}
+
+    def edit_tags(self, external_id: str, tags: Mapping[str, Any]) -> TagEditResult:
+        """Set tags of one user (``""`` or None deletes a tag); raise on failure.
+
+        More than 100 tags go out as several requests (the API's limit per request).
+        """
+        return self._tags.edit(external_id, tags)
+
+    def iter_tag_edits(self, edits: Iterable[TagEdit]) -> Iterator[TagEditResult]:
+        """Edit tags of many users concurrently; yield one result per edit as they finish.
+
+        An edit that fails for good is yielded with ``ok=False`` and ``.error`` set; an auth
+        failure raises :class:`AuthError` and stops everything after one request.
+        """
+        return self._tags.edit_many(self.engine, edits)
+
+    def edit_tags_bulk(self, edits: Iterable[TagEdit]) -> list[TagEditResult]:
+        """:meth:`iter_tag_edits`, collected into a list (in completion order)."""
+        return list(self.iter_tag_edits(edits))
+
+
+def _failed(req: NotificationRequest, exc: OneSigNbError) -> NotificationResponse:
+    """The response of a request that failed for good (its typed error attached)."""
+    return NotificationResponse(request=req, status=getattr(exc, "status", None), error=exc)

@@ -29,10 +29,11 @@ from typing import Any
 import aiohttp
 
 from onesig_nb.errors import AuthError, TransportError
-from onesig_nb.onesignal.dialects import decode_body, error_for
+from onesig_nb.onesignal.dialects import decode_body
+from onesig_nb.onesignal.failures import Attempts, Failures
 from onesig_nb.onesignal.ratelimit import RateLimiter
-from onesig_nb.onesignal.retry import CONNECTION, TIMEOUT, RetryPolicy, transport_error
-from onesig_nb.onesignal.secrets import Headers, Secret, scrub
+from onesig_nb.onesignal.retry import CONNECTION, TIMEOUT, RetryPolicy
+from onesig_nb.onesignal.secrets import Headers
 
 __all__ = ["Engine"]
 
@@ -92,9 +93,8 @@ class Engine:
     :param max_workers: requests in flight at most (the connection pool size)
     :param limiter: the client's rate limiter (shared with its synchronous calls)
     :param policy: the client's retry policy
+    :param failures: turns failures into typed, redacted errors (shared with single calls)
     :param sleep: a synchronous sleep to use instead of ``asyncio.sleep`` (tests inject a fake)
-    :param secrets: strings never to show in an error text (the API key)
-    :param app_id: the app the requests are for (named in an "unknown app id" error)
     """
 
     def __init__(
@@ -106,14 +106,12 @@ class Engine:
         max_workers: int,
         limiter: RateLimiter | None,
         policy: RetryPolicy,
+        failures: Failures,
         sleep: Callable[[float], None] | None = None,
-        secrets: tuple[str, ...] = (),
-        app_id: str | None = None,
     ):
-        self.app_id = app_id
         self.base_url = base_url.rstrip("/")
         self._headers = Headers(headers)
-        self._secrets = tuple(Secret(s) for s in secrets if s)
+        self.failures = failures
         self.timeout = timeout
         self.max_workers = max_workers
         self.limiter = limiter
@@ -226,12 +224,15 @@ class Engine:
         if session is None:
             raise _closed_error()
         url = self.base_url + path
-        attempt = 0
+        attempts = Attempts(
+            self.failures, self.policy, method, self.base_url, path, idempotent=idempotent
+        )
         while True:
-            attempt += 1
+            attempt = attempts.start()
             status: int | None = None
             kind: str | None = None
             error: BaseException | None = None
+            raw = headers = None
             limiter = self.limiter
             if limiter is not None and user is not None:
                 # The per-user slot (1/s) is waited for without holding a worker, so a user who
@@ -256,31 +257,10 @@ class Engine:
                 except aiohttp.ClientError as exc:
                     kind, error = CONNECTION, exc
                 except ValueError as exc:  # aiohttp refuses a header or URL: retrying won't help
-                    raise self._transport_error(method, path, attempt, exc, True) from None
+                    raise attempts.unsendable(exc) from None
             if status is not None and status < 400:
                 return status, decode_body(raw), headers
-            delay, retry_after = self.policy.after_failure(
-                attempt,
-                status=status,
-                kind=kind,
-                headers=headers if status is not None else {},
-                idempotent=idempotent,
-            )
-            if delay is None:
-                if status is None:
-                    raise self._transport_error(method, path, attempt, error) from None
-                raise scrub(
-                    error_for(
-                        status,
-                        decode_body(raw),
-                        method=method,
-                        path=path,
-                        retry_after=retry_after,
-                        attempts=attempt,
-                        app_id=self.app_id,
-                    ),
-                    *(s.value for s in self._secrets),
-                )
+            delay = attempts.failed(status=status, raw=raw, headers=headers, kind=kind, error=error)
             log.debug(
                 "%s %s: %s on attempt %d, retrying in %.2f s",
                 method,
@@ -290,19 +270,6 @@ class Engine:
                 delay,
             )
             await self._sleep(delay)
-
-    def _transport_error(
-        self,
-        method: str,
-        path: str,
-        attempt: int,
-        exc: BaseException | None,
-        unsendable: bool = False,
-    ) -> TransportError:
-        secrets = tuple(s.value for s in self._secrets)
-        return transport_error(
-            method, path, self.base_url, attempt, exc, secrets=secrets, unsendable=unsendable
-        )
 
     async def _sleep(self, seconds: float) -> None:
         if self._sync_sleep is not None:

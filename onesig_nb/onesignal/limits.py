@@ -39,9 +39,9 @@ MAX_NAME_CHARS = 128
 IDEMPOTENCY_WINDOW_SECONDS = 30 * 24 * 3600
 
 #: Per-app request budgets ("Rate limits" reference): create-message on the free plan 150/s
-#: (paid: 6,000/s); user and tag updates 1,000/s per app and 1/s per user; view calls 1/s.
+#: (paid plans: 6,000/s, pass ``rate_limits={"create": 6000}``); user and tag updates 1,000/s per
+#: app and 1/s per user; view calls 1/s.
 CREATE_NOTIFICATION_PER_SECOND_FREE = 150
-CREATE_NOTIFICATION_PER_SECOND_PAID = 6_000
 USER_UPDATES_PER_SECOND = 1_000
 USER_UPDATES_PER_USER_PER_SECOND = 1
 VIEW_PER_SECOND = 1

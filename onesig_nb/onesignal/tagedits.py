@@ -1,64 +1,82 @@
-"""Tag edits of the OneSignal client: cleaning tag values, splitting edits at the API's
-per-request limit, and editing tags of one user or of many users concurrently.
+"""Tag edits by external id: cleaning tag values, splitting edits at the API's per-request limit,
+and editing the tags of one user (a single call) or of many users concurrently (the engine).
 
-:class:`TagEdits` is a base of :class:`~.client.OneSignal`; it uses the client's ``dialect``,
-``app_id``, ``engine``, ``_call``, ``_user_headers`` and ``_scrub``.
+:class:`TagEditor` is given everything it uses: the app, the wire dialect, the single-call
+:class:`~.transport.Transport` and the :class:`~.failures.Failures` that turn a refused edit
+into a typed error; the bulk engine is passed to :meth:`TagEditor.edit_many` (the client starts
+it on first use).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from onesig_nb.errors import AuthError, OneSigNbError, ValidationError
 from onesig_nb.onesignal import limits
-from onesig_nb.onesignal.dialects import error_for
+from onesig_nb.onesignal.dialects import Dialect
+from onesig_nb.onesignal.failures import Failures
 from onesig_nb.onesignal.models import TagEdit, TagEditResult
-from onesig_nb.onesignal.ratelimit import USERS, VIEW
+from onesig_nb.onesignal.ratelimit import USERS
+from onesig_nb.onesignal.transport import Transport
 from onesig_nb.segment.tags import tag_value
 
-__all__ = ["TagEdits", "clean_tags"]
+if TYPE_CHECKING:  # pragma: no cover
+    from onesig_nb.onesignal.engine import Engine
+
+__all__ = ["TagEditor", "clean_tags", "tag_chunks"]
 
 
-class TagEdits:
-    """Viewing users and editing their tags by external id."""
+class TagEditor:
+    """Edits tags of one app's users by external id, one at a time or many at once.
 
-    def view_user(self, external_id: str) -> dict[str, Any]:
-        """The user as OneSignal holds it (``properties.tags``, ``identity``, ``subscriptions``)."""
-        # View user exists only in the User Model API, which takes the key as "Key <key>".
-        path = self.dialect.user_path(self.app_id, external_id)
-        _, data, _ = self._call("GET", path, group=VIEW, headers=self._user_headers)
-        return data if isinstance(data, dict) else {}
+    :param app_id: the app whose users are edited
+    :param dialect: the API generation's paths and bodies
+    :param transport: sends single edits
+    :param failures: turns an edit OneSignal did not store into a typed, redacted error
+    """
 
-    def edit_tags(self, external_id: str, tags: Mapping[str, Any]) -> TagEditResult:
+    def __init__(self, *, app_id: str, dialect: Dialect, transport: Transport, failures: Failures):
+        self.app_id = app_id
+        self.dialect = dialect
+        self.transport = transport
+        self.failures = failures
+
+    def __repr__(self) -> str:
+        return f"TagEditor(app_id={self.app_id!r}, api={self.dialect.name!r})"
+
+    def _check(self, status: int, data: Any, path: str) -> None:
+        """Raise the typed error when a 2xx answer says the tags were not stored."""
+        if not self.dialect.tag_edit_ok(status, data):
+            raise self.failures.answer(status, data, method=self.dialect.tag_method, path=path)
+
+    def edit(self, external_id: str, tags: Mapping[str, Any]) -> TagEditResult:
         """Set tags of one user (``""`` or None deletes a tag); raise on failure.
 
         More than 100 tags go out as several requests (the API's limit per request).
         """
         edit = TagEdit(external_id=str(external_id), tags=clean_tags(tags))
-        chunks = _tag_chunks(edit)
         method = self.dialect.tag_method
         path = self.dialect.tags_path(self.app_id, edit.external_id)
         status = None
-        for chunk in chunks:
+        for chunk in tag_chunks(edit):
             body = orjson.dumps(self.dialect.tags_body(chunk))
-            status, data, _ = self._call(method, path, body, group=USERS, user=edit.external_id)
-            if not self.dialect.tag_edit_ok(status, data):
-                raise self._scrub(
-                    error_for(status, data, method=method, path=path, app_id=self.app_id)
-                )
+            status, data, _ = self.transport.call(
+                method, path, body, group=USERS, user=edit.external_id
+            )
+            self._check(status, data, path)
         return TagEditResult(edit=edit, ok=True, status=status)
 
-    def iter_tag_edits(self, edits: Iterable[TagEdit]) -> Iterator[TagEditResult]:
-        """Edit tags of many users concurrently; yield one result per edit as they finish.
+    def edit_many(self, engine: Engine, edits: Iterable[TagEdit]) -> Iterator[TagEditResult]:
+        """Edit tags of many users concurrently on ``engine``; yield results as they finish.
 
         An edit that fails for good is yielded with ``ok=False`` and ``.error`` set; an auth
-        failure raises :class:`AuthError` and stops everything after one request.
+        failure raises :class:`AuthError` and stops everything after one request. An item may
+        also be an ``(external_id, tags)`` pair.
         """
-        engine = self.engine
         dialect, app_id = self.dialect, self.app_id
         method = dialect.tag_method
 
@@ -69,16 +87,12 @@ class TagEdits:
                     ext, tags = edit
                     edit = TagEdit(external_id=str(ext), tags=tags)
                 path = dialect.tags_path(app_id, edit.external_id)
-                for chunk in _tag_chunks(edit):
-                    tags = clean_tags(chunk)
-                    body = orjson.dumps(dialect.tags_body(tags))
+                for chunk in tag_chunks(edit):
+                    body = orjson.dumps(dialect.tags_body(clean_tags(chunk)))
                     status, data, _ = await engine.perform(
                         method, path, body, group=USERS, user=edit.external_id
                     )
-                    if not dialect.tag_edit_ok(status, data):
-                        raise self._scrub(
-                            error_for(status, data, method=method, path=path, app_id=app_id)
-                        )
+                    self._check(status, data, path)
             except AuthError:
                 raise
             except OneSigNbError as exc:
@@ -90,10 +104,6 @@ class TagEdits:
             return TagEditResult(edit=edit, ok=True, status=status)
 
         return engine.map(edit_one, edits)
-
-    def edit_tags_bulk(self, edits: Iterable[TagEdit]) -> list[TagEditResult]:
-        """:meth:`iter_tag_edits`, collected into a list (in completion order)."""
-        return list(self.iter_tag_edits(edits))
 
 
 def clean_tags(tags: Mapping[str, Any]) -> dict[str, str]:
@@ -113,7 +123,8 @@ def clean_tags(tags: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _tag_chunks(edit: TagEdit) -> list[dict[str, Any]]:
+def tag_chunks(edit: TagEdit) -> list[dict[str, Any]]:
+    """The edit's tags in requests of at most :data:`.limits.MAX_TAGS_PER_REQUEST` each."""
     items = list(edit.tags.items())
     if not items:
         raise ValidationError(f"No tags to edit for {edit.external_id!r}.")

@@ -76,3 +76,24 @@ def test_close_is_idempotent_and_the_client_is_a_context_manager(sandbox):
         thread = client.engine._thread
     assert not thread.is_alive()
     client.close()  # a second close is harmless
+
+
+class _StoppableSandbox:
+    def __init__(self) -> None:
+        self.stopped = 0
+
+    def stop(self) -> None:
+        self.stopped += 1
+
+
+def test_close_stops_an_adopted_sandbox_once_and_leaves_one_it_only_points_at():
+    adopted, attached = _StoppableSandbox(), _StoppableSandbox()
+    owner = OneSignal("app", "os_v2_app_not_a_real_key_123456", base_url="http://127.0.0.1:9")
+    owner.adopt_sandbox(adopted)
+    assert owner.sandbox is adopted and owner.is_sandbox
+    owner.close()
+    owner.close()
+    visitor = OneSignal("app", "os_v2_app_not_a_real_key_123456", base_url="http://127.0.0.1:9")
+    visitor.sandbox = attached
+    visitor.close()
+    assert (adopted.stopped, attached.stopped) == (1, 0)

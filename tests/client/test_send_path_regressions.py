@@ -151,7 +151,8 @@ def test_client_and_engine_state_never_show_the_key(make_client):
     engine = client.engine
     assert API_KEY not in repr(vars(client))
     assert API_KEY not in repr(vars(engine))
-    assert client._api_key == API_KEY  # still there for redaction (e.g. the campaign journal)
+    # still known to the client for redaction (e.g. of texts the campaign journals)
+    assert client.redact(f"said {API_KEY}") == f"said …{API_KEY[-4:]}"
 
 
 # -- #5: per-user waits do not block other users; the per-user rate holds ---------------------
