@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= workspace
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab app test test-unit test-notebooks bench bench-quick lint format install clean contract
+.PHONY: lab app test test-unit test-notebooks notebooks bench bench-quick lint format install clean contract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -p nbval --nbval-lax --nbval-current-env -o addopts="" \
 	  --timeout 900 notebooks/; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no notebooks: that is a failure"; fi; exit $$rc
+
+## notebooks: rebuild each notebooks/NN-*.ipynb from its jupytext source NN-*.py, run it offline
+## (a sandbox it starts itself, a temporary workspace, no key) and keep only clean "keep-output"
+## outputs. Edit the .py sources (or the pairs in `make lab`), then run this.
+notebooks: $(STAMP)
+	$(BIN)/python -m tests.notebooks.nbtools --execute
 
 ## bench: every benchmark at full size; writes bench/RESULTS.md.
 bench: $(STAMP)

@@ -1,77 +1,74 @@
-"""Words and HTML pieces shared by the campaign and tag-sync cards (plain data in, text out).
+"""HTML pieces shared by every card a notebook shows: one severity palette, one card frame.
 
-Counts are written for people ("1 person", "344 people", "1 request"), platforms with their
-product names ("iOS, Android, Web"), and every card uses the same inline styles, so a saved
-notebook, nbviewer or GitHub shows the same thing as a live kernel.
+Lint findings, campaign plans and results, TagSync runs, cohorts and the send panel colour a
+severity the same way (:data:`PALETTE`, :func:`ink`) and draw their frame with :func:`card`.
+Every piece uses inline styles, so a saved notebook, nbviewer or GitHub shows the same thing as
+a live kernel. The words inside come from :mod:`onesig_nb._words`.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from onesig_nb._words import people
 
 __all__ = [
-    "PLATFORM_NAMES",
+    "PALETTE",
+    "TEXT",
+    "Tone",
     "banner",
     "card",
-    "count",
     "count_cells",
-    "duration_text",
-    "people",
-    "platform_text",
+    "ink",
     "table_caption",
-    "tags_text",
 ]
 
-#: How platforms are named for people.
-PLATFORM_NAMES = {"ios": "iOS", "android": "Android", "web": "Web"}
 
-#: Banner colours: (text, background, border) per kind.
-_BANNER = {
-    "ok": ("#0f5132", "#d1f2dd", "#1b7f3b"),
-    "warn": ("#664d03", "#fff3cd", "#c58a00"),
-    "error": ("#842029", "#f8d7da", "#b00020"),
-    "info": ("#1f2937", "#eef2f7", "#9aa5b1"),
+@dataclass(frozen=True)
+class Tone:
+    """The colours of one severity: ``ink`` for a word or line of text in it; ``fg``, ``bg`` and
+    ``border`` for a banner."""
+
+    ink: str
+    fg: str
+    bg: str
+    border: str
+
+
+#: One palette for every severity a card, finding or status line can have.
+PALETTE: dict[str, Tone] = {
+    "error": Tone(ink="#b00020", fg="#842029", bg="#f8d7da", border="#b00020"),
+    "warning": Tone(ink="#8a5a00", fg="#664d03", bg="#fff3cd", border="#c58a00"),
+    "info": Tone(ink="#1a73e8", fg="#1f2937", bg="#eef2f7", border="#9aa5b1"),
+    "ok": Tone(ink="#1b7f3b", fg="#0f5132", bg="#d1f2dd", border="#1b7f3b"),
 }
+#: Other spellings of a severity (banners and the send panel say "warn").
+_ALIASES = {"warn": "warning"}
+#: Plain text: a status line with no severity.
+TEXT = "#333"
 
 
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    """``1 request``, ``2 requests``; ``plural`` for irregular words."""
-    word = singular if n == 1 else (plural or singular + "s")
-    return f"{n:,} {word}"
+def _tone(kind: str | None) -> Tone | None:
+    return PALETTE.get(_ALIASES.get(kind or "", kind or ""))
 
 
-def people(n: int) -> str:
-    """``1 person`` / ``344 people``."""
-    return count(n, "person", "people")
-
-
-def platform_text(platforms: Iterable[str]) -> str:
-    """``iOS, Android, Web``."""
-    return ", ".join(PLATFORM_NAMES.get(p, p) for p in platforms)
-
-
-def duration_text(seconds: float) -> str:
-    """``about 1 s``, ``about 40 s``, ``about 3 min``."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    return f"about {round(seconds / 60)} min"
-
-
-def tags_text(tags: dict | None) -> str:
-    """``plan=free, ltv=352.46`` (a deleted tag shows as ``ltv=(deleted)``)."""
-    if not isinstance(tags, dict) or not tags:
-        return ""
-    return ", ".join(f"{k}={v if v != '' else '(deleted)'}" for k, v in tags.items())
+def ink(kind: str | None) -> str:
+    """The text colour of a severity (``error``, ``warning``/``warn``, ``info``, ``ok``);
+    :data:`TEXT` for anything else."""
+    tone = _tone(kind)
+    return tone.ink if tone else TEXT
 
 
 def banner(text_html: str, kind: str = "info") -> str:
     """A big coloured box (``ok`` green, ``warn`` amber, ``error`` red, ``info`` grey)."""
-    fg, bg, border = _BANNER.get(kind, _BANNER["info"])
+    tone = _tone(kind) or PALETTE["info"]
     return (
         f"<div class='onesig-banner onesig-{kind}' style='font-size:16px;line-height:1.45;"
-        f"padding:10px 14px;margin:6px 0 10px;border-radius:6px;color:{fg};background:{bg};"
-        f"border:1px solid {border};border-left:6px solid {border}'>{text_html}</div>"
+        f"padding:10px 14px;margin:6px 0 10px;border-radius:6px;color:{tone.fg};"
+        f"background:{tone.bg};border:1px solid {tone.border};"
+        f"border-left:6px solid {tone.border}'>{text_html}</div>"
     )
 
 
@@ -97,10 +94,12 @@ def table_caption(shown: int, total: int, how: str) -> str:
 
 
 def card(title: str, body: str, *, css_class: str) -> str:
-    """The frame every plan and result is drawn in."""
+    """The frame every cohort, plan and result is drawn in: a small grey ``title`` (escaped;
+    left out when empty) over ``body`` (HTML)."""
+    head = f"<div style='font-size:13px;color:#57606a'>{html.escape(title)}</div>" if title else ""
     return (
         f"<div class='{css_class}' style='font-family:system-ui,-apple-system,Segoe UI,"
-        "Roboto,sans-serif;font-size:14px;max-width:980px;border:1px solid #d0d7de;"
-        "border-radius:8px;padding:10px 16px;margin:4px 0'>"
-        f"<div style='font-size:13px;color:#57606a'>{html.escape(title)}</div>{body}</div>"
+        "Roboto,sans-serif;font-size:14px;max-width:980px;overflow-x:auto;"
+        "border:1px solid #d0d7de;border-radius:8px;padding:10px 16px;margin:4px 0'>"
+        f"{head}{body}</div>"
     )

@@ -24,6 +24,8 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from onesig_nb._html import card
+from onesig_nb._words import agree, count
 from onesig_nb.errors import ValidationError
 from onesig_nb.segment.report import LoadReport, count_label, id_phrase
 from onesig_nb.segment.sources import list_source_audiences, load_source
@@ -159,23 +161,23 @@ class Cohort:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        traits = f"{len(self.traits)} trait{'' if len(self.traits) == 1 else 's'}"
+        traits = count(len(self.traits), "trait")
         head = (
             f"<b>Cohort</b> <code>{esc(str(self.audience))}</code>: "
-            f"<b>{len(self):,}</b> people &middot; "
+            f"<b>{len(self):,}</b> {agree(len(self), 'person', 'people')} &middot; "
             f"{esc(id_phrase(self.id_type, self.report.kind))} &middot; {traits}"
         )
         # The fingerprint is for code (journals, change checks), so only a hover shows it.
         title = f"fingerprint {self.fingerprint[:12]} (cohort.fingerprint)"
         sample = self.df.head(SAMPLE_ROWS).to_html(index=False, max_cols=12, na_rep="")
-        parts = [f"<div class='onesig-cohort'><div title='{title}'>{head}</div>", sample]
+        parts = [f"<div title='{title}'>{head}</div>", sample]
         if self.traits:
             summary = self.trait_summary().to_html(index=False)
             parts.append(f"<details><summary>trait summary</summary>{summary}</details>")
         parts.append(
-            f"<details><summary>load report</summary>{self.report._repr_html_()}</details></div>"
+            f"<details><summary>load report</summary>{self.report._repr_html_()}</details>"
         )
-        return "".join(parts)
+        return card("", "".join(parts), css_class="onesig-cohort")
 
 
 def load_cohort(

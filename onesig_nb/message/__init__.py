@@ -9,8 +9,9 @@
 :mod:`.findings`; :mod:`.devices` holds what each phone shows before truncating.
 """
 
+from onesig_nb.message.devices import DEVICE_LIMITS
 from onesig_nb.message.findings import Finding, Findings, Personalization
-from onesig_nb.message.model import DEVICE_LIMITS, Message
+from onesig_nb.message.model import Message
 from onesig_nb.message.rendering import LANGUAGE_TRAIT, describe_person
 
 __all__ = [

@@ -1,8 +1,7 @@
-"""Argument checks for :class:`onesig_nb.message.model.Message`: each returns the cleaned value or raises.
+"""Argument checks for :class:`onesig_nb.message.model.Message`: each returns the cleaned value.
 
 Every failure is a :class:`~onesig_nb.errors.ValidationError` whose text says what is wrong and
-how to fix it. Also the wording helpers that messages and lint share: counts with the right
-plural, language names for ISO 639-1 codes, and Liquid parser errors in plain words. Limits (data size, button count) come from :mod:`onesig_nb.onesignal.limits`.
+how to fix it. Limits (data size, button count) come from :mod:`onesig_nb.onesignal.limits`.
 """
 
 from __future__ import annotations
@@ -19,14 +18,18 @@ import numpy as np
 from onesig_nb.errors import ValidationError
 from onesig_nb.onesignal import limits
 
-_LANG_RE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
+#: A OneSignal language key: an ISO 639-1 code, optionally with a script or region ("zh-Hans").
+LANG_RE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
+#: A template id as OneSignal shows it in the dashboard URL: a UUID (8-4-4-4-12 hex digits).
+TEMPLATE_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def _fail(msg: str) -> ValidationError:
     return ValidationError(msg)
 
 
-def _lang_map(name: str, value: Any, *, required: bool) -> dict[str, str] | None:
+def lang_map(name: str, value: Any, *, required: bool) -> dict[str, str] | None:
+    """Text or ``{language: text}`` as a ``{language: text}`` dict (None when absent)."""
     if value is None:
         if required:
             raise _fail(
@@ -42,7 +45,7 @@ def _lang_map(name: str, value: Any, *, required: bool) -> dict[str, str] | None
         )
     out: dict[str, str] = {}
     for lang, text in value.items():
-        if not isinstance(lang, str) or not _LANG_RE.match(lang):
+        if not isinstance(lang, str) or not LANG_RE.match(lang):
             raise _fail(
                 f"{name} has language key {lang!r}; OneSignal uses ISO 639-1 codes such as "
                 "'en', 'es', 'de', 'zh-Hans'. Rename the key."
@@ -61,7 +64,8 @@ def _lang_map(name: str, value: Any, *, required: bool) -> dict[str, str] | None
     return out or None
 
 
-def _json_bytes(name: str, value: Any) -> int:
+def json_bytes(name: str, value: Any) -> int:
+    """How many bytes ``value`` takes as compact JSON, the way OneSignal measures its limits."""
     try:
         return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     except (TypeError, ValueError) as exc:
@@ -70,13 +74,14 @@ def _json_bytes(name: str, value: Any) -> int:
         ) from None
 
 
-def _check_data(name: str, value: Any) -> dict | None:
+def check_data(name: str, value: Any) -> dict | None:
+    """A ``data`` or ``custom_data`` dict within OneSignal's size limit."""
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise _fail(f"{name} must be a dict of key/value pairs, not {type(value).__name__}.")
     value = dict(value)
-    size = _json_bytes(name, value)
+    size = json_bytes(name, value)
     if size > limits.MAX_DATA_BYTES:
         raise _fail(
             f"{name} is {size:,} bytes as JSON; OneSignal allows {limits.MAX_DATA_BYTES:,} bytes "
@@ -85,7 +90,8 @@ def _check_data(name: str, value: Any) -> dict | None:
     return value
 
 
-def _check_str(name: str, value: Any) -> str | None:
+def check_str(name: str, value: Any) -> str | None:
+    """A URL field as text (an empty string counts as absent)."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -93,7 +99,8 @@ def _check_str(name: str, value: Any) -> str | None:
     return value or None
 
 
-def _check_buttons(value: Any) -> list[dict] | None:
+def check_buttons(value: Any) -> list[dict] | None:
+    """Up to :data:`~onesig_nb.onesignal.limits.MAX_BUTTONS` ``{id, text, icon?}`` buttons."""
     if value is None:
         return None
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
@@ -136,7 +143,8 @@ def _parse_instant(value: str) -> _dt.datetime | None:
         return None
 
 
-def _check_send_after(value: Any) -> str | None:
+def check_send_after(value: Any) -> str | None:
+    """A send time OneSignal can read (an aware datetime becomes ISO 8601 text)."""
     if value is None:
         return None
     if isinstance(value, _dt.datetime):
@@ -154,7 +162,8 @@ def _check_send_after(value: Any) -> str | None:
     )
 
 
-def _check_ios_attachments(value: Any) -> dict[str, str] | None:
+def check_ios_attachments(value: Any) -> dict[str, str] | None:
+    """An ``{id: url}`` dict of iOS attachments."""
     if value is None:
         return None
     if not isinstance(value, Mapping) or not all(
@@ -171,7 +180,7 @@ _TIME_OF_DAY_RE = re.compile(
 )
 
 
-def _check_delivery(delayed_option: Any, delivery_time_of_day: Any) -> None:
+def check_delivery(delayed_option: Any, delivery_time_of_day: Any) -> None:
     """Raise unless delayed_option and delivery_time_of_day are allowed, alone and together."""
     if delayed_option is not None and delayed_option not in ("timezone", "last-active"):
         raise _fail(
@@ -190,7 +199,8 @@ def _check_delivery(delayed_option: Any, delivery_time_of_day: Any) -> None:
             raise _fail("delivery_time_of_day only works with delayed_option='timezone'; add it.")
 
 
-def _check_ttl(ttl: Any) -> int | None:
+def check_ttl(ttl: Any) -> int | None:
+    """A time to live in whole seconds within OneSignal's range."""
     if ttl is None:
         return None
     if isinstance(ttl, bool) or not isinstance(ttl, (int, np.integer)):
@@ -204,13 +214,15 @@ def _check_ttl(ttl: Any) -> int | None:
     return int(ttl)
 
 
-def _check_priority(priority: Any) -> int | None:
+def check_priority(priority: Any) -> int | None:
+    """10 (high) or 5 (normal)."""
     if priority is not None and (isinstance(priority, bool) or priority not in (5, 10)):
         raise _fail(f"priority {priority!r} is not allowed; use 10 (high) or 5 (normal).")
     return int(priority) if priority is not None else None
 
 
-def _check_name(name: Any) -> str | None:
+def check_name(name: Any) -> str | None:
+    """The message's internal name, within OneSignal's length limit."""
     if name is not None:
         if not isinstance(name, str):
             raise _fail(f"name must be text, not {type(name).__name__}.")
@@ -222,142 +234,28 @@ def _check_name(name: Any) -> str | None:
     return name
 
 
-# --------------------------------------------------------------------------------------------
-# wording: counts, language names and Liquid parser errors in plain words
+def check_template(template_id: Any, custom_data: dict | None) -> str | None:
+    """A dashboard template id (a UUID), required whenever ``custom_data`` is given.
 
-#: English names of common ISO 639-1 codes (OneSignal's language keys), for sentences people read.
-LANGUAGE_NAMES = {
-    "ar": "Arabic",
-    "bg": "Bulgarian",
-    "ca": "Catalan",
-    "cs": "Czech",
-    "da": "Danish",
-    "de": "German",
-    "el": "Greek",
-    "en": "English",
-    "es": "Spanish",
-    "et": "Estonian",
-    "fa": "Persian",
-    "fi": "Finnish",
-    "fr": "French",
-    "he": "Hebrew",
-    "hi": "Hindi",
-    "hr": "Croatian",
-    "hu": "Hungarian",
-    "id": "Indonesian",
-    "it": "Italian",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "lt": "Lithuanian",
-    "lv": "Latvian",
-    "ms": "Malay",
-    "nb": "Norwegian",
-    "nl": "Dutch",
-    "no": "Norwegian",
-    "pl": "Polish",
-    "pt": "Portuguese",
-    "ro": "Romanian",
-    "ru": "Russian",
-    "sk": "Slovak",
-    "sr": "Serbian",
-    "sv": "Swedish",
-    "th": "Thai",
-    "tr": "Turkish",
-    "uk": "Ukrainian",
-    "vi": "Vietnamese",
-    "zh": "Chinese",
-    "zh-Hans": "Chinese (Simplified)",
-    "zh-Hant": "Chinese (Traditional)",
-}
-
-
-def language_name(code: Any) -> str:
-    """'German' for 'de' (also 'de-AT'); the code itself when the table does not know it."""
-    code = str(code)
-    return LANGUAGE_NAMES.get(code) or LANGUAGE_NAMES.get(code.split("-")[0].lower()) or code
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 user', '2 users', '1,000 people' (with ``many``)."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
-_BLOCK_TAGS = ("if", "unless", "for", "case", "capture", "comment", "tablerow")
-_TAG_RE = re.compile(r"\{%-?\s*(\w+)")
-_COMMON_TAGS = "if, elsif, else, unless, case, when, for, assign, capture"
-
-
-def _line_col(source: str, index: int) -> tuple[int, int]:
-    before = source[: max(0, min(index, len(source)))]
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-
-
-def _unclosed(source: str, name: str) -> int | None:
-    """Index of the ``{% name %}`` block that has no ``{% endname %}``, if one can be found."""
-    stack: list[int] = []
-    for m in _TAG_RE.finditer(source):
-        if m.group(1) == name:
-            stack.append(m.start())
-        elif m.group(1) == "end" + name and stack:
-            stack.pop()
-    return stack[0] if stack else None
-
-
-def liquid_error_words(message: str, source: str | None, index: int | None) -> str:
-    """A Liquid parser error as a plain sentence that keeps its line and column.
-
-    ``index`` is where the parser stopped in ``source`` (None: at the end of the text).
+    OneSignal fills ``{{ message.custom_data.<key> }}`` only for a message sent with a
+    ``template_id``: the create-notification schema (OpenAPI v11.6, ``custom_data``) says "Use
+    with `template_id`", and the personalization docs (personalization-api-custom-data) pair the
+    two; without a template those variables render as empty text. See
+    ``onesignal-behaviour-sources.md`` ("custom_data in Liquid").
     """
-    src = source or ""
-    at_end = index is None or index < 0
-    pos = len(src) if at_end else index
-    line, col = _line_col(src, pos)
-    where = f"line {line}, column {col}"
-    if message.startswith("expected '}}', found end of file"):
-        return f"A `{{{{` at {where} is never closed with `}}}}`."
-    if message.startswith("missing tag name or closing delimiter"):
-        return f"A `{{%` at {where} is never closed with `%}}`."
-    m = re.match(r"expected tag end(\w+)", message) or re.match(
-        r"(\w+) tag was never closed", message
-    )
-    if m and m.group(1) in _BLOCK_TAGS:
-        name = m.group(1)
-        opened = _unclosed(src, name) if src else None
-        if opened is not None:
-            o_line, o_col = _line_col(src, opened)
-            return (
-                f"The `{{% {name} %}}` at line {o_line}, column {o_col} is never closed: add "
-                f"`{{% end{name} %}}` where its part ends."
+    if template_id is not None:
+        if not isinstance(template_id, str) or not TEMPLATE_ID_RE.match(template_id.strip()):
+            raise _fail(
+                f"template_id {template_id!r} is not a template id; copy the UUID from the "
+                "template's page in the OneSignal dashboard, e.g. "
+                "'e4d3c2b1-a09f-4f1e-8d7c-6b5a4f3e2d1c'."
             )
-        return f"A `{{% {name} %}}` is never closed: add `{{% end{name} %}}` (before {where})."
-    m = re.match(r"unexpected tag '(\w+)'", message)
-    if m:
-        name = m.group(1)
-        if not at_end and src:  # point at the tag's `{%`, not at its name
-            start = src.rfind("{%", 0, pos + 1)
-            line, col = _line_col(src, start if start >= 0 else pos)
-            where = f"line {line}, column {col}"
-        if name.startswith("end") and name[3:] in _BLOCK_TAGS:
-            return (
-                f"`{{% {name} %}}` at {where} has no `{{% {name[3:]} %}}` before it; remove it "
-                "or add the opening tag."
-            )
-        import difflib
-
-        from onesig_nb.message.liquid import environment
-
-        known = [t for t in environment().tags if t.isalpha()]
-        known += ["end" + t for t in _BLOCK_TAGS] + ["else", "elsif", "when"]
-        if name in known:
-            return (
-                f"`{{% {name} %}}` at {where} is outside the block it belongs to (if, unless, "
-                "case or for); move it inside, or remove it."
-            )
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = (
-            f" Did you mean `{{% {close[0]} %}}`?"
-            if close
-            else f" Common tags: {_COMMON_TAGS} (each block ends with end<tag>)."
+        template_id = template_id.strip()
+    if custom_data is not None and template_id is None:
+        raise _fail(
+            "custom_data needs a template_id: OneSignal fills {{ message.custom_data.<key> }} "
+            "only in messages sent with a dashboard template, so without one those values "
+            "render blank. Pass template_id='<the template's UUID>', or put the values in "
+            "the texts (or in tags) instead."
         )
-        return f"`{{% {name} %}}` at {where} is not a Liquid tag.{hint}"
-    return f"Liquid cannot read the template at {where}: {message}."
+    return template_id

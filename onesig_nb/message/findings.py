@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from onesig_nb.message.fields import plural
+from onesig_nb._html import ink
+from onesig_nb._words import count
 
 __all__ = ["Finding", "Findings", "Personalization"]
 
@@ -42,9 +43,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"
-
-
-_SEVERITY_COLORS = {"error": "#b00020", "warning": "#b26a00", "info": "#1a73e8"}
 
 
 class Findings(list):
@@ -79,19 +77,18 @@ class Findings(list):
         )
         if not self:
             return head + (
-                "<div class='osn-findings osn-ok' style='color:#188038'>No problems found.</div>"
+                f"<div class='osn-findings osn-ok' style='color:{ink('ok')}'>No problems found.</div>"
             )
         items = []
         for f in self:
-            color = _SEVERITY_COLORS.get(f.severity, "#333")
-            count = ""
+            how_many = ""
             if counts and f.count and f"{f.count:,}" not in f.message:
-                count = f" <span style='color:#666'>({plural(f.count, 'user')})</span>"
+                how_many = f" <span style='color:#666'>({count(f.count, 'user')})</span>"
             items.append(
                 f"<li class='osn-finding' data-severity='{f.severity}' "
                 f"data-code='{html.escape(f.code)}' title='{html.escape(f.code)}'>"
-                f"<b style='color:{color}'>{f.severity}</b> "
-                f"<span dir='auto'>{html.escape(f.message)}</span>{count} "
+                f"<b style='color:{ink(f.severity)}'>{f.severity}</b> "
+                f"<span dir='auto'>{html.escape(f.message)}</span>{how_many} "
                 f"<code style='color:#888;font-size:11px'>{html.escape(f.code)}</code></li>"
             )
         return (
@@ -145,7 +142,7 @@ def personalization_verdict(
                 f"Tags {', '.join(missing) or '(all)'} are not stored in OneSignal, so the "
                 "texts are rendered here and grouped: "
                 + (
-                    plural(distinct, "distinct notification")
+                    count(distinct, "distinct notification")
                     if distinct is not None
                     else "one notification per distinct text"
                 )
@@ -159,7 +156,7 @@ def personalization_verdict(
         "user. This needs those tags in OneSignal (sync them with TagSync first); otherwise "
         "use client mode, which would send "
         + (
-            plural(distinct, "distinct text")
+            count(distinct, "distinct text")
             if distinct is not None
             else "one notification per distinct text"
         )

@@ -2,13 +2,13 @@
 
 Without a cohort, lint checks the message itself: Liquid syntax and unknown filters, tags
 OneSignal reserves, static URLs and images (spaces, no host, http://, deep links), Liquid in
-``data`` (OneSignal does not render it), a title without English, and the length of texts that
-have no variables. With a cohort it also renders every person and reports templates that fail,
+``data`` (OneSignal does not render it), a title without English, ``message.custom_data`` read
+without a template, and the length of texts that have no variables. With a cohort it also renders every person and reports templates that fail,
 variables some people lack (and what they see instead), traits that would become reserved tags,
 empty texts, truncation per device, payloads too large to deliver, bad rendered URLs and people
 whose language has no translation.
 
-Where the figures come from: truncation uses :data:`onesig_nb.message.model.DEVICE_LIMITS`
+Where the figures come from: truncation uses :data:`onesig_nb.message.devices.DEVICE_LIMITS`
 (approximate per-device character counts, sourced in its comments: Braze's push message format
 guide and Alibaba Cloud mPaaS); the payload-size warning uses :data:`PAYLOAD_WARN_BYTES` below
 (APNs and FCM reject pushes over 4 KB).
@@ -22,27 +22,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from onesig_nb._words import count
 from onesig_nb.errors import ValidationError
-from onesig_nb.message.fields import _json_bytes, plural
+from onesig_nb.message.fields import json_bytes
 from onesig_nb.message.findings import Finding, Findings
 from onesig_nb.message.rendering import (
-    _LIQUID_RE,
-    _OUTPUT,
     LANGUAGE_TRAIT,
-    _analyse,
-    _frame,
-    _Tags,
-    _where,
+    LIQUID_RE,
+    OUTPUT_COLUMNS,
+    TagColumns,
+    analyse,
+    cohort_frame,
+    render_all,
+    slots,
 )
 from onesig_nb.message.rules import (
-    _applies,
-    _fallback_text,
-    _guarded,
-    _length_findings,
-    _missing_text,
-    _static_findings,
-    _url_problem,
-    _Who,
+    Who,
+    applies,
+    fallback_text,
+    has_fallback,
+    length_findings,
+    missing_text,
+    static_findings,
+    url_problem,
 )
 from onesig_nb.onesignal import limits
 
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     from onesig_nb.message.model import Message
 
 #: APNs rejects payloads over 4,096 bytes (Apple, "Sending notification requests to APNs");
-#: FCM's limit is also 4 KB (the Braze table cited at message.DEVICE_LIMITS). Text + data must
+#: FCM's limit is also 4 KB (the Braze table cited at devices.DEVICE_LIMITS). Text + data must
 #: fit with room for OneSignal's own keys, so we warn above this many bytes of rendered text and
 #: data.
 PAYLOAD_WARN_BYTES = 3_500
@@ -69,11 +71,11 @@ def lint_message(
 
 
 def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[Finding]:
-    out = _static_findings(msg)
+    out = static_findings(msg)
     if cohort is None:
-        for slot in msg._slots():  # texts without variables can be measured without a cohort
-            if slot.field in ("headings", "contents") and not _LIQUID_RE.search(slot.source):
-                out += _length_findings(
+        for slot in slots(msg):  # texts without variables can be measured without a cohort
+            if slot.field in ("headings", "contents") and not LIQUID_RE.search(slot.source):
+                out += length_findings(
                     slot.field,
                     np.array([slot.source], dtype=object),
                     None,
@@ -81,15 +83,15 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
                 )
         return out
     try:
-        df = _frame(cohort)
+        df = cohort_frame(cohort)
     except ValidationError as exc:
         return [*out, Finding("error", "cohort", str(exc))]
-    tags = _Tags(df, tag_map)
-    res = msg._render_all(df, tag_map=tag_map, on_error="collect")
+    tags = TagColumns(df, tag_map)
+    res = render_all(msg, df, tag_map=tag_map, on_error="collect")
     n = len(res.ids)
     if n == 0:
         return [*out, Finding("info", "empty-cohort", "The cohort has no users; nothing to check.")]
-    who = _Who(df)
+    who = Who(df)
     static_errors = {f.field for f in out if f.code.startswith("liquid")}
     for slot, reason, ids in res.failures:
         if slot.field in static_errors and len(ids) == n:
@@ -98,7 +100,7 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
             Finding(
                 "error",
                 "render-failed",
-                f"{_where(slot)} fails to render for {who.of(len(ids))}: {reason}",
+                f"{slot.where} fails to render for {who.of(len(ids))}: {reason}",
                 slot.field,
                 len(ids),
                 tuple(ids[:5]),
@@ -106,21 +108,21 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
         )
     # variables that some users lack, and what they will see instead
     for var in sorted(msg.variables):
-        using = [s for s in msg._slots() if var in _analyse(s.source).tags]
+        using = [s for s in slots(msg) if var in analyse(s.source).tags]
         if not using:
             continue
         present = set(res.raw_langs.tolist())
-        reads = [lg for lg in present if any(_applies(msg, s, lg) for s in using)]
+        reads = [lg for lg in present if any(applies(msg, s, lg) for s in using)]
         missing = np.flatnonzero(pd.isna(tags.column(var)) & np.isin(res.raw_langs, reads))
         if not len(missing):
             continue
-        guarded = all(_guarded(s.source, var) for s in using)
+        guarded = all(has_fallback(s.source, var) for s in using)
         slot = next((s for s in using if s.field == "contents"), using[0])
-        shown = res.columns.get(_OUTPUT.get(slot.field, slot.field))
+        shown = res.columns.get(OUTPUT_COLUMNS.get(slot.field, slot.field))
         example = shown[missing[0]] if shown is not None else None
         # nobody has it: almost surely a typo (in a one-person preview: no trait of that name)
         nobody = var not in tags.sources or (n > 1 and bool(pd.isna(tags.column(var)).all()))
-        text, severity = _missing_text(
+        text, severity = missing_text(
             var, who, len(missing), example, guarded, nobody, [t for t in tags.names if t != var]
         )
         out.append(
@@ -177,10 +179,10 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
     # truncation and size
     with_image = bool(msg.big_picture or msg.ios_attachments)
     if heading is not None:
-        out += _length_findings("headings", heading, res.ids, with_image)
+        out += length_findings("headings", heading, res.ids, with_image)
     if contents is not None:
-        out += _length_findings("contents", contents, res.ids, with_image)
-        extra = _json_bytes("data", msg.data or {}) if msg.data else 0
+        out += length_findings("contents", contents, res.ids, with_image)
+        extra = json_bytes("data", msg.data or {}) if msg.data else 0
         sizes = np.array(
             [
                 len((c or "").encode()) + len((h or "").encode()) + extra
@@ -194,7 +196,7 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
             whose = (
                 f"{who.name}'s notification is"
                 if who.name
-                else f"{plural(len(big), 'user')}' notifications are"
+                else f"{count(len(big), 'user')}' notifications are"
                 if len(big) > 1
                 else "1 user's notification is"
             )
@@ -211,15 +213,15 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
                 )
             )
     # rendered URLs and images (templated ones; static ones were checked above)
-    for slot in msg._slots():
-        if slot.lang is not None or not _LIQUID_RE.search(slot.source):
+    for slot in slots(msg):
+        if slot.lang is not None or not LIQUID_RE.search(slot.source):
             continue
         col = res.columns.get(slot.field)
         if col is None:
             continue
         bad: dict[tuple[str, str], list[int]] = {}
         for i, v in enumerate(col):
-            p = _url_problem(v) if v else ("error", "renders empty")
+            p = url_problem(v) if v else ("error", "renders empty")
             if p:
                 bad.setdefault(p, []).append(i)
         for (sev, text), idx in bad.items():
@@ -242,7 +244,7 @@ def _lint(msg: Message, cohort: Any, tag_map: Mapping[str, str] | None) -> list[
                 Finding(
                     "info",
                     "language-fallback",
-                    _fallback_text(who, [str(wanted[i]) for i in fell]),
+                    fallback_text(who, [str(wanted[i]) for i in fell]),
                     "contents",
                     len(fell),
                     tuple(str(x) for x in res.ids[fell[:5]]),

@@ -8,9 +8,8 @@
 
 This module is the :class:`Message` class: its fields, payload and entry points. Argument checks
 live in :mod:`onesig_nb.message.fields`, template analysis and the memoized per-cohort rendering
-in :mod:`onesig_nb.message.rendering`, :class:`Finding`/:class:`Findings`/:class:`Personalization` in
-:mod:`onesig_nb.message.findings` and the lint rules in :mod:`onesig_nb.message.lint`; the names they define that
-callers use are re-exported here.
+in :mod:`onesig_nb.message.rendering`, the verdicts in :mod:`onesig_nb.message.findings` and the
+checks in :mod:`onesig_nb.message.lint`.
 """
 
 from __future__ import annotations
@@ -29,26 +28,24 @@ import pandas as pd
 from onesig_nb.errors import ValidationError
 from onesig_nb.message import rendering
 from onesig_nb.message.fields import (
-    _LANG_RE,
-    _check_buttons,
-    _check_data,
-    _check_delivery,
-    _check_ios_attachments,
-    _check_name,
-    _check_priority,
-    _check_send_after,
-    _check_str,
-    _check_ttl,
-    _lang_map,
+    LANG_RE,
+    check_buttons,
+    check_data,
+    check_delivery,
+    check_ios_attachments,
+    check_name,
+    check_priority,
+    check_send_after,
+    check_str,
+    check_template,
+    check_ttl,
+    lang_map,
 )
-from onesig_nb.message.findings import Finding, Findings, Personalization, personalization_verdict
-from onesig_nb.message.rendering import _LANG_FIELDS, _URL_FIELDS, _frame, _Rendered, _Slot, _where
-from onesig_nb.message.rendering import (
-    LANGUAGE_TRAIT as LANGUAGE_TRAIT,  # `X as X`: re-exported for callers
-)
-from onesig_nb.message.rendering import describe_person as describe_person
+from onesig_nb.message.findings import Findings, Personalization, personalization_verdict
+from onesig_nb.message.lint import lint_message
+from onesig_nb.message.rendering import LANG_FIELDS, URL_FIELDS, cohort_frame
 
-__all__ = ["DEVICE_LIMITS", "Finding", "Findings", "Message", "Personalization"]
+__all__ = ["Message"]
 
 log = logging.getLogger("onesig_nb.message.model")
 
@@ -68,26 +65,9 @@ _FIELDS = (
     "ttl",
     "priority",
     "name",
+    "template_id",
     "custom_data",
 )
-
-#: How many characters each device shows before it truncates (collapsed view). None of the three
-#: vendors publishes exact figures (they depend on screen width, font and language), so these are
-#: approximations from published guidance:
-#: - iOS body: Braze "Push message and image formats" (braze.com/docs/user_guide/message_building_
-#:   by_channel/push/best_practices/message_format): lock screen ~160 characters text-only, ~130
-#:   with an image. iOS title: approximation, ~40 characters, from Alibaba Cloud mPaaS "Message
-#:   content restrictions" (APNs title 40 characters, then an ellipsis).
-#: - Android: same Braze page, lock screen ~49 characters (collapsed body, one line); notification
-#:   drawer (expanded) ~597. Title ~40 is an approximation (vendor push title limits of 40 for
-#:   Huawei/vivo in the same Alibaba Cloud page).
-#: - Chrome on desktop (Windows/macOS): approximation, title ~60 / body ~120, from Braze's web
-#:   push table on the same page; macOS banners show less.
-DEVICE_LIMITS: dict[str, dict[str, int]] = {
-    "ios": {"title": 40, "body": 160, "body_with_image": 130},
-    "android": {"title": 40, "body": 49, "body_expanded": 597},
-    "chrome": {"title": 60, "body": 120},
-}
 
 
 class Message:
@@ -98,7 +78,9 @@ class Message:
     :param url: launch URL; ``chrome_web_image``, ``big_picture``, ``ios_attachments``: images.
     :param data: extra data for the app (≤ 2,048 bytes; OneSignal does not render Liquid in it).
     :param buttons: up to 3 ``{"id", "text", "icon"?}`` action buttons.
-    :param custom_data: values templates read as ``message.custom_data.<key>`` (≤ 2,048 bytes).
+    :param template_id: a dashboard template's id (a UUID); OneSignal builds the push from it.
+    :param custom_data: values templates read as ``message.custom_data.<key>`` (≤ 2,048 bytes);
+        OneSignal fills them only together with ``template_id``, so it requires one.
 
     Other keywords are OneSignal's own fields (``send_after``, ``delayed_option``, ``ttl`` ...).
 
@@ -124,25 +106,27 @@ class Message:
         ttl: int | None = None,
         priority: int | None = None,
         name: str | None = None,
+        template_id: str | None = None,
         custom_data: Mapping[str, Any] | None = None,
     ):
-        self.contents = _lang_map("contents", contents, required=True)
-        self.headings = _lang_map("headings", headings, required=False)
-        self.subtitle = _lang_map("subtitle", subtitle, required=False)
-        self.url = _check_str("url", url)
-        self.chrome_web_image = _check_str("chrome_web_image", chrome_web_image)
-        self.big_picture = _check_str("big_picture", big_picture)
-        self.ios_attachments = _check_ios_attachments(ios_attachments)
-        self.data = _check_data("data", data)
-        self.custom_data = _check_data("custom_data", custom_data)
-        self.buttons = _check_buttons(buttons)
-        self.send_after = _check_send_after(send_after)
-        _check_delivery(delayed_option, delivery_time_of_day)
+        self.contents = lang_map("contents", contents, required=True)
+        self.headings = lang_map("headings", headings, required=False)
+        self.subtitle = lang_map("subtitle", subtitle, required=False)
+        self.url = check_str("url", url)
+        self.chrome_web_image = check_str("chrome_web_image", chrome_web_image)
+        self.big_picture = check_str("big_picture", big_picture)
+        self.ios_attachments = check_ios_attachments(ios_attachments)
+        self.data = check_data("data", data)
+        self.custom_data = check_data("custom_data", custom_data)
+        self.template_id = check_template(template_id, self.custom_data)
+        self.buttons = check_buttons(buttons)
+        self.send_after = check_send_after(send_after)
+        check_delivery(delayed_option, delivery_time_of_day)
         self.delayed_option = delayed_option
         self.delivery_time_of_day = delivery_time_of_day
-        self.ttl = _check_ttl(ttl)
-        self.priority = _check_priority(priority)
-        self.name = _check_name(name)
+        self.ttl = check_ttl(ttl)
+        self.priority = check_priority(priority)
+        self.name = check_name(name)
 
     # ---- serialization -------------------------------------------------------------------
 
@@ -213,19 +197,19 @@ class Message:
     def languages(self) -> list[str]:
         return list(self.contents)
 
-    def _slots(self) -> list[_Slot]:
-        return rendering.slots(self)
-
     @property
     def variables(self) -> set[str]:
         """The tag names the templates read (bare names and ``user.tags.x``)."""
         return rendering.variables(self)
 
-    def _reads_all_tags(self) -> bool:
+    @property
+    def reads_all_tags(self) -> bool:
+        """Whether a template reads ``user.tags`` as a whole (a loop, a dynamic key)."""
         return rendering.reads_all_tags(self)
 
-    def _render_all(self, cohort_or_df: Any, *, tag_map=None, on_error: str = "raise") -> _Rendered:
-        return rendering.render_all(self, cohort_or_df, tag_map=tag_map, on_error=on_error)
+    def _reads_all_tags(self) -> bool:
+        # campaign/mode.py still calls this; it goes once that reads `reads_all_tags`.
+        return self.reads_all_tags
 
     # ---- public rendering ------------------------------------------------------------------
 
@@ -237,7 +221,7 @@ class Message:
         Returns a DataFrame with columns external_id, language, heading, subtitle, contents, url.
         Raises :class:`ValidationError` when a template cannot be rendered.
         """
-        res = self._render_all(cohort_or_df, tag_map=tag_map)
+        res = rendering.render_all(self, cohort_or_df, tag_map=tag_map)
         n = len(res.ids)
         none = np.full(n, None, dtype=object)
         return pd.DataFrame(
@@ -257,8 +241,8 @@ class Message:
         Returns heading, subtitle, contents, url, chrome_web_image, big_picture, ios_image,
         language and ``errors`` (texts of templates that failed; failed fields render as "").
         """
-        df = _frame(person).iloc[:1]
-        res = self._render_all(df, tag_map=tag_map, on_error="collect")
+        df = cohort_frame(person).iloc[:1]
+        res = rendering.render_all(self, df, tag_map=tag_map, on_error="collect")
         first = {k: (v[0] if len(v) else None) for k, v in res.columns.items()}
         images = [v for k, v in first.items() if k.startswith("ios_attachments.") and v]
         return {
@@ -271,7 +255,7 @@ class Message:
             "chrome_web_image": first.get("chrome_web_image"),
             "big_picture": first.get("big_picture"),
             "ios_image": images[0] if images else None,
-            "errors": [f"{_where(slot)}: {reason}" for slot, reason, _ in res.failures],
+            "errors": [f"{slot.where}: {reason}" for slot, reason, _ in res.failures],
         }
 
     def client_batches(
@@ -283,13 +267,13 @@ class Message:
         is sent under ``en`` (OneSignal requires it) and under the person's language, so the
         device shows what the preview showed whatever its own language setting.
         """
-        res = self._render_all(cohort, tag_map=tag_map)
+        res = rendering.render_all(self, cohort, tag_map=tag_map)
         base = self.to_payload()
-        for key in (*_LANG_FIELDS, *_URL_FIELDS, "ios_attachments"):
+        for key in (*LANG_FIELDS, *URL_FIELDS, "ios_attachments"):
             base.pop(key, None)
         cols = sorted(res.columns)
         groups: dict[tuple, list[str]] = {}
-        translated = {lg for f in _LANG_FIELDS for lg, v in (getattr(self, f) or {}).items() if v}
+        translated = {lg for f in LANG_FIELDS for lg, v in (getattr(self, f) or {}).items() if v}
         arrays = [res.columns[c] for c in cols]
         for i, ext_id in enumerate(res.ids.tolist()):
             lang = res.raw_langs[i]
@@ -306,9 +290,9 @@ class Message:
             ):
                 text = values.get(col)
                 if text is not None:
-                    extra = lang != "en" and isinstance(lang, str) and _LANG_RE.match(lang)
+                    extra = lang != "en" and isinstance(lang, str) and LANG_RE.match(lang)
                     payload[fld] = {"en": text, lang: text} if extra else {"en": text}
-            for fld in _URL_FIELDS:
+            for fld in URL_FIELDS:
                 if values.get(fld):
                     payload[fld] = values[fld]
             att = {
@@ -336,7 +320,7 @@ class Message:
         distinct = len(self.client_batches(cohort, tag_map=tag_map)) if cohort is not None else None
         return personalization_verdict(
             tuple(sorted(self.variables)),
-            self._reads_all_tags(),
+            self.reads_all_tags,
             distinct,
             len(self.contents),
             synced_tags,
@@ -350,6 +334,4 @@ class Message:
         Returns findings sorted by severity: errors first, then warnings, then notes, as a
         :class:`Findings` list (``print()`` it, show it in a notebook, or ``.to_frame()``).
         """
-        from onesig_nb.message.lint import lint_message  # lint imports this module; import it late
-
         return lint_message(self, cohort, tag_map=tag_map)

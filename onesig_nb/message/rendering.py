@@ -1,7 +1,7 @@
 """How a :class:`~onesig_nb.message.model.Message` renders: template analysis, tag columns, rendering.
 
-Each template (a :class:`_Slot`: one field in one language) is parsed once (:func:`_analyse`,
-memoized) to learn the tags it reads. A cohort's traits become tag columns (:class:`_Tags`,
+Each template (a :class:`Slot`: one field in one language) is parsed once (:func:`analyse`,
+memoized) to learn the tags it reads. A cohort's traits become tag columns (:class:`TagColumns`,
 named and converted as :func:`onesig_nb.segment.tags.tags_from_traits` would store them), and
 :func:`render_all` renders each template once per distinct tuple of the tag values it reads, so
 100,000 users whose first names and cities repeat cost a few hundred renders, not 100,000.
@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from onesig_nb._words import count, language_name
 from onesig_nb.errors import ValidationError
 from onesig_nb.message import liquid
-from onesig_nb.message.fields import _line_col, language_name, liquid_error_words, plural
+from onesig_nb.message.liquid import line_col, liquid_error_words
 from onesig_nb.segment.tags import tag_value
 
 if TYPE_CHECKING:
@@ -30,45 +31,60 @@ if TYPE_CHECKING:
 #: The trait that picks a person's language; unknown or missing languages fall back to English.
 LANGUAGE_TRAIT = "language"
 
-_LANG_FIELDS = ("headings", "subtitle", "contents")
-_URL_FIELDS = ("url", "chrome_web_image", "big_picture")
-_OUTPUT = {"headings": "heading", "subtitle": "subtitle", "contents": "contents"}
-_LIQUID_RE = re.compile(r"\{\{|\{%")
+#: The text fields, one template per language.
+LANG_FIELDS = ("headings", "subtitle", "contents")
+#: The URL and image fields, one template each (Liquid renders in them too).
+URL_FIELDS = ("url", "chrome_web_image", "big_picture")
+#: The column a text field renders into (``render()`` says "heading" for ``headings``).
+OUTPUT_COLUMNS = {"headings": "heading", "subtitle": "subtitle", "contents": "contents"}
+#: Whether a text holds Liquid at all (texts without it need no parsing and no rendering).
+LIQUID_RE = re.compile(r"\{\{|\{%")
 
 # --------------------------------------------------------------------------------------------
 # template analysis
 
 
 @dataclass(frozen=True)
-class _Slot:
+class Slot:
+    """One template of a message: a field in one language (``lang`` None for URLs, images)."""
+
     field: str  # payload field, e.g. "contents" or "ios_attachments.id1"
     lang: str | None
     source: str
 
+    @property
+    def where(self) -> str:
+        """How findings name it: "contents (es)", "url"."""
+        return self.field + (f" ({self.lang})" if self.lang else "")
+
 
 @dataclass(frozen=True)
-class _Analysis:
+class Analysis:
+    """What one template reads, and its parse error if any."""
+
     tags: frozenset[str]  # tag names read
     all_tags: bool  # reads user.tags as a whole (loops, dynamic keys)
     error: str | None  # parse error or unknown filter, with line and column
     bare: frozenset[str]  # bare root names (for the reserved-name check)
     error_code: str = "liquid-syntax"
+    reads_custom_data: bool = False  # reads message.custom_data (filled only with a template_id)
 
 
 @lru_cache(maxsize=4096)
-def _analyse(source: str) -> _Analysis:
-    if not _LIQUID_RE.search(source):
-        return _Analysis(frozenset(), False, None, frozenset())
+def analyse(source: str) -> Analysis:
+    """Parse ``source`` once (memoized): the tags it reads, or why it cannot be parsed."""
+    if not LIQUID_RE.search(source):
+        return Analysis(frozenset(), False, None, frozenset())
     try:
         tpl = liquid.environment().from_string(source)
     except Exception as exc:  # noqa: BLE001 - any Liquid error is a finding, never a crash
-        return _Analysis(frozenset(), False, _error_text(exc, source), frozenset())
+        return Analysis(frozenset(), False, _error_text(exc, source), frozenset())
     known = liquid.environment().filters
     unknown = [f for f in tpl.filter_names() if f not in known]
     error = None
     if unknown:
         hit = re.search(rf"\|\s*{re.escape(unknown[0])}\b", source)
-        line, col = _line_col(source, hit.start() if hit else 0)
+        line, col = line_col(source, hit.start() if hit else 0)
         import difflib
 
         close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
@@ -81,6 +97,7 @@ def _analyse(source: str) -> _Analysis:
     tags: set[str] = set()
     bare: set[str] = set()
     all_tags = False
+    custom = False
     for seg in tpl.global_variable_segments():
         root = seg[0] if seg else None
         if not isinstance(root, str):
@@ -90,11 +107,13 @@ def _analyse(source: str) -> _Analysis:
                 tags.add(seg[2])
             elif len(seg) < 2 or seg[1] == "tags":
                 all_tags = True
-        elif root != "message":
+        elif root == "message":
+            custom = custom or (len(seg) >= 2 and seg[1] == "custom_data")
+        else:
             tags.add(root)
             bare.add(root)
     code = "liquid-unknown-filter" if error else "liquid-syntax"
-    return _Analysis(frozenset(tags), all_tags, error, frozenset(bare), code)
+    return Analysis(frozenset(tags), all_tags, error, frozenset(bare), code, custom)
 
 
 def _error_text(exc: Exception, source: str | None = None) -> str:
@@ -118,7 +137,8 @@ def _error_text(exc: Exception, source: str | None = None) -> str:
 # cohorts and tag columns
 
 
-def _frame(cohort_or_df: Any) -> pd.DataFrame:
+def cohort_frame(cohort_or_df: Any) -> pd.DataFrame:
+    """The DataFrame of a Cohort (or a DataFrame), checked to have an ``external_id`` column."""
     df = getattr(cohort_or_df, "df", cohort_or_df)
     if not isinstance(df, pd.DataFrame):
         raise ValidationError(
@@ -193,8 +213,11 @@ def _tag_array(series: pd.Series) -> np.ndarray:
     return out
 
 
-class _Tags:
-    """Lazily computed tag columns of a frame, named as OneSignal would hold them."""
+class TagColumns:
+    """Lazily computed tag columns of a frame, named as OneSignal would hold them.
+
+    ``sources`` maps each tag name to the trait columns it comes from (after ``tag_map``).
+    """
 
     def __init__(self, df: pd.DataFrame, tag_map: Mapping[str, str] | None):
         self.df = df
@@ -226,15 +249,19 @@ class _Tags:
         return arr
 
 
-class _Rendered:
-    """Result of rendering every slot for every row (collect mode keeps failures)."""
+class Rendered:
+    """Result of rendering every slot for every row (collect mode keeps failures).
+
+    ``columns`` maps an output column to one text per row; ``langs`` is the language each
+    person gets, ``raw_langs`` the one they read; ``failures`` holds (slot, reason, ids).
+    """
 
     def __init__(self, ids: np.ndarray, langs: np.ndarray):
         self.ids = ids
         self.langs = langs
         self.raw_langs = langs
         self.columns: dict[str, np.ndarray] = {}
-        self.failures: list[tuple[_Slot, str, list[str]]] = []
+        self.failures: list[tuple[Slot, str, list[str]]] = []
 
 
 class _Failure:
@@ -244,26 +271,22 @@ class _Failure:
         self.reason = reason
 
 
-def _where(slot: _Slot) -> str:
-    return slot.field + (f" ({slot.lang})" if slot.lang else "")
-
-
 # --------------------------------------------------------------------------------------------
 # rendering a message
 
 
-def slots(msg: Message) -> list[_Slot]:
+def slots(msg: Message) -> list[Slot]:
     """Every template of ``msg``: texts per language (empty translations skipped), URLs, images."""
     out = []
-    for fld in _LANG_FIELDS:
+    for fld in LANG_FIELDS:
         for lang, src in (getattr(msg, fld) or {}).items():
             if src or lang == "en":  # an empty translation falls back to English, as OneSignal
-                out.append(_Slot(fld, lang, src))
-    for fld in _URL_FIELDS:
+                out.append(Slot(fld, lang, src))
+    for fld in URL_FIELDS:
         if getattr(msg, fld):
-            out.append(_Slot(fld, None, getattr(msg, fld)))
+            out.append(Slot(fld, None, getattr(msg, fld)))
     for key, src in (msg.ios_attachments or {}).items():
-        out.append(_Slot(f"ios_attachments.{key}", None, src))
+        out.append(Slot(f"ios_attachments.{key}", None, src))
     return out
 
 
@@ -271,16 +294,16 @@ def variables(msg: Message) -> set[str]:
     """The tag names the templates read (bare names and ``user.tags.x``)."""
     out: set[str] = set()
     for slot in slots(msg):
-        out |= _analyse(slot.source).tags
+        out |= analyse(slot.source).tags
     return out
 
 
 def reads_all_tags(msg: Message) -> bool:
     """Whether a template reads ``user.tags`` as a whole (loops, dynamic keys)."""
-    return any(_analyse(s.source).all_tags for s in slots(msg))
+    return any(analyse(s.source).all_tags for s in slots(msg))
 
 
-def pick_languages(msg: Message, tags: _Tags) -> tuple[np.ndarray, np.ndarray]:
+def pick_languages(msg: Message, tags: TagColumns) -> tuple[np.ndarray, np.ndarray]:
     """(the person's language code, the contents language they get).
 
     Like OneSignal (and the sandbox), each text field is picked separately: the person's
@@ -297,10 +320,10 @@ def pick_languages(msg: Message, tags: _Tags) -> tuple[np.ndarray, np.ndarray]:
 
 
 def render_slot(
-    msg: Message, slot: _Slot, tags: _Tags, rows: np.ndarray, on_error: str, res
+    msg: Message, slot: Slot, tags: TagColumns, rows: np.ndarray, on_error: str, res
 ) -> np.ndarray:
     """Render one template for the given rows, once per distinct tuple of its tag values."""
-    an = _analyse(slot.source)
+    an = analyse(slot.source)
     names = sorted(tags.names) if an.all_tags else sorted(an.tags)
     cols = [tags.column(n)[rows] for n in names]
     custom = msg.custom_data
@@ -325,9 +348,8 @@ def render_slot(
         for reason, idx in failed.items():
             ids = [str(x) for x in res.ids[rows[idx]]]
             if on_error == "raise":
-                where = f"{slot.field}" + (f" ({slot.lang})" if slot.lang else "")
                 raise ValidationError(
-                    f"{where} could not be rendered for {plural(len(ids), 'user')} (e.g. "
+                    f"{slot.where} could not be rendered for {count(len(ids), 'user')} (e.g. "
                     f"{ids[0]}): {reason} Fix the template; msg.lint(cohort) lists every "
                     "problem."
                 )
@@ -337,26 +359,26 @@ def render_slot(
 
 def render_all(
     msg: Message, cohort_or_df: Any, *, tag_map=None, on_error: str = "raise"
-) -> _Rendered:
+) -> Rendered:
     """Render every template of ``msg`` for every row; ``on_error="collect"`` keeps failures."""
-    df = _frame(cohort_or_df)
-    tags = _Tags(df, tag_map)
+    df = cohort_frame(cohort_or_df)
+    tags = TagColumns(df, tag_map)
     ids = df["external_id"].astype(str).to_numpy(dtype=object)
     raw_langs, langs = pick_languages(msg, tags)
-    res = _Rendered(ids, langs)
+    res = Rendered(ids, langs)
     res.raw_langs = raw_langs
     n = len(df)
     for slot in slots(msg):
-        an = _analyse(slot.source)
+        an = analyse(slot.source)
         if an.error is not None:
             if on_error == "raise":
                 raise ValidationError(
-                    f"{slot.field}{f' ({slot.lang})' if slot.lang else ''} is not valid Liquid: "
+                    f"{slot.where} is not valid Liquid: "
                     f"{an.error} Fix the template (msg.lint() shows where)."
                 )
             res.failures.append((slot, an.error, [str(x) for x in ids]))
             continue
-        col = _OUTPUT.get(slot.field, slot.field)
+        col = OUTPUT_COLUMNS.get(slot.field, slot.field)
         if col not in res.columns:
             res.columns[col] = np.full(n, None, dtype=object)
         if slot.lang is None:

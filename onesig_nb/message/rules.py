@@ -1,9 +1,10 @@
 """The checks and sentences :mod:`onesig_nb.message.lint` builds its findings from.
 
 Checks of the message alone (Liquid errors, tags OneSignal reserves, static URLs and images,
-Liquid in ``data``, single braces, a title without English), URL problems, truncation per device
-(:data:`onesig_nb.message.model.DEVICE_LIMITS`), and the sentences that name people (:class:`_Who`),
-variables they lack and languages that fall back to English.
+Liquid in ``data``, single braces, a title without English, ``custom_data`` without a template),
+URL problems, truncation per device (:data:`onesig_nb.message.devices.DEVICE_LIMITS`), and the
+sentences that name people (:class:`Who`), variables they lack and languages that fall back to
+English.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from onesig_nb.message.fields import language_name, plural
+from onesig_nb._words import agree, count, language_name
+from onesig_nb.message.devices import DEVICE_LIMITS
 from onesig_nb.message.findings import Finding
-from onesig_nb.message.model import DEVICE_LIMITS
-from onesig_nb.message.rendering import _LIQUID_RE, _analyse, _Slot, _where, describe_person
+from onesig_nb.message.rendering import LIQUID_RE, Slot, analyse, describe_person, slots
 from onesig_nb.onesignal import limits
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ _SINGLE_BRACE_RE = re.compile(r"\{\s*([A-Za-z_][\w.]*)\s*\}")
 _LIQUID_BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
 
-class _Who:
+class Who:
     """How findings name the people they are about: by name in a one-person cohort (the
     preview), as "k of n users" otherwise."""
 
@@ -41,16 +42,16 @@ class _Who:
 
     def of(self, k: int) -> str:
         """'Dmitri' or '3 of 5 users'."""
-        return self.name or f"{k:,} of {plural(self.n, 'user')}"
+        return self.name or f"{k:,} of {count(self.n, 'user')}"
 
     def have(self, k: int) -> str:
         """'Dmitri has' or '3 of 5 users have' / '1 of 5 users has'."""
-        return f"{self.of(k)} {'has' if k == 1 else 'have'}"
+        return f"{self.of(k)} {agree(k, 'has', 'have')}"
 
 
 def _single_brace_findings(msg: Message) -> list[Finding]:
     seen: dict[str, str] = {}
-    for slot in msg._slots():
+    for slot in slots(msg):
         plain = _LIQUID_BLOCK_RE.sub(lambda m: " " * len(m.group()), slot.source)
         for m in _SINGLE_BRACE_RE.finditer(plain):
             seen.setdefault(m.group(), (m.group(1), slot.field))
@@ -66,7 +67,7 @@ def _single_brace_findings(msg: Message) -> list[Finding]:
     ]
 
 
-def _url_problem(value: str) -> tuple[str, str] | None:
+def url_problem(value: str) -> tuple[str, str] | None:
     """(severity, text) for a URL that OneSignal or the device would refuse, else None."""
     from urllib.parse import urlsplit
 
@@ -87,7 +88,8 @@ def _url_problem(value: str) -> tuple[str, str] | None:
     return "info", f"uses the {parts.scheme}: scheme (a deep link); check the app handles it"
 
 
-def _guarded(source: str, var: str) -> bool:
+def has_fallback(source: str, var: str) -> bool:
+    """Whether ``source`` gives ``var`` a fallback (``| default``, or an if/unless/case on it)."""
     name = rf"(?:user\.tags\.)?{re.escape(var)}\b"
     return bool(
         re.search(rf"{name}\s*\|\s*default\b", source)
@@ -95,7 +97,7 @@ def _guarded(source: str, var: str) -> bool:
     )
 
 
-def _applies(msg: Message, slot: _Slot, lang: str) -> bool:
+def applies(msg: Message, slot: Slot, lang: str) -> bool:
     """Whether a person reading ``lang`` sees this slot (English covers missing translations)."""
     if slot.lang is None or slot.lang == lang:
         return True
@@ -103,25 +105,26 @@ def _applies(msg: Message, slot: _Slot, lang: str) -> bool:
     return slot.lang == "en" and lang not in present
 
 
-def _static_findings(msg: Message) -> list[Finding]:
+def static_findings(msg: Message) -> list[Finding]:
+    """Findings about the message alone, no cohort needed."""
     out: list[Finding] = []
     reserved = limits.RESERVED_TAG_KEYS - {"user", "message"}
-    for slot in msg._slots():
-        an = _analyse(slot.source)
+    for slot in slots(msg):
+        an = analyse(slot.source)
         if an.error is not None:
-            out.append(Finding("error", an.error_code, f"{_where(slot)}: {an.error}", slot.field))
+            out.append(Finding("error", an.error_code, f"{slot.where}: {an.error}", slot.field))
         for name in sorted(an.bare & reserved):
             out.append(
                 Finding(
                     "warning",
                     "reserved-tag",
-                    f"{_where(slot)} reads {{{{ {name} }}}}, but OneSignal reserves '{name}' for "
+                    f"{slot.where} reads {{{{ {name} }}}}, but OneSignal reserves '{name}' for "
                     "its own data, so no tag of that name is used. Rename the tag (tag_map=).",
                     slot.field,
                 )
             )
-        if slot.lang is None and not _LIQUID_RE.search(slot.source):
-            problem = _url_problem(slot.source)
+        if slot.lang is None and not LIQUID_RE.search(slot.source):
+            problem = url_problem(slot.source)
             if problem and not (slot.field == "big_picture" and "/" not in slot.source):
                 out.append(
                     Finding(
@@ -129,11 +132,11 @@ def _static_findings(msg: Message) -> list[Finding]:
                     )
                 )
     for i, b in enumerate(msg.buttons or []):
-        if b.get("icon") and "://" in b["icon"] and (p := _url_problem(b["icon"])):
+        if b.get("icon") and "://" in b["icon"] and (p := url_problem(b["icon"])):
             out.append(Finding(p[0], "url", f"buttons[{i}].icon {p[1]}.", "buttons"))
     for fld in ("data",):
         blob = json.dumps(getattr(msg, fld) or {}, ensure_ascii=False)
-        if _LIQUID_RE.search(blob):
+        if LIQUID_RE.search(blob):
             out.append(
                 Finding(
                     "warning",
@@ -145,6 +148,7 @@ def _static_findings(msg: Message) -> list[Finding]:
                 )
             )
     out += _single_brace_findings(msg)
+    out += _template_findings(msg)
     if msg.headings and "en" not in msg.headings:
         out.append(
             Finding(
@@ -157,9 +161,46 @@ def _static_findings(msg: Message) -> list[Finding]:
     return out
 
 
-def _missing_text(
+def _template_findings(msg: Message) -> list[Finding]:
+    """``message.custom_data`` without a template (renders blank), and what a template changes.
+
+    OneSignal fills ``message.custom_data`` only in messages sent with a ``template_id`` (OpenAPI
+    v11.6 create-notification, ``custom_data``: "Use with `template_id`"; see
+    ``onesignal-behaviour-sources.md``). With a template, OneSignal builds the push from it, and
+    neither the docs nor the spec say which of its texts this message's own texts replace.
+    """
+    out: list[Finding] = []
+    if msg.template_id is None:
+        for slot in slots(msg):
+            if analyse(slot.source).reads_custom_data:
+                out.append(
+                    Finding(
+                        "warning",
+                        "custom-data-without-template",
+                        f"{slot.where} reads message.custom_data, but this message has no "
+                        "template_id; OneSignal fills custom_data only in messages sent with a "
+                        "dashboard template, so it renders blank. Pass template_id= and "
+                        "custom_data=, or use a tag instead.",
+                        slot.field,
+                    )
+                )
+    else:
+        out.append(
+            Finding(
+                "info",
+                "template",
+                f"The message uses the dashboard template {msg.template_id}; OneSignal builds "
+                "the push from it, and this preview shows only the message's own texts. Send a "
+                "test (campaign.send_test()) to see what the template shows.",
+                "template_id",
+            )
+        )
+    return out
+
+
+def missing_text(
     var: str,
-    who: _Who,
+    who: Who,
     k: int,
     example: str | None,
     guarded: bool,
@@ -192,7 +233,7 @@ def _missing_text(
     )
 
 
-def _fallback_text(who: _Who, langs: list[str]) -> str:
+def fallback_text(who: Who, langs: list[str]) -> str:
     """The language-fallback sentence: who reads a language the message has no text for."""
     if who.name:
         lang = language_name(langs[0])
@@ -206,16 +247,17 @@ def _fallback_text(who: _Who, langs: list[str]) -> str:
     else:
         named = [f"{language_name(lg)} ({c:,})" for lg, c in counts.items()][:6]
         listed, which = ", ".join(named[:-1]) + " or " + named[-1], "those languages"
-    verb = "reads" if len(langs) == 1 else "read"
+    verb = agree(len(langs), "reads", "read")
     return (
         f"{who.of(len(langs))} {verb} {listed}; the message has no text in {which}, so they "
         "get English."
     )
 
 
-def _length_findings(
+def length_findings(
     fld: str, texts: np.ndarray, ids: np.ndarray | None, with_image: bool
 ) -> list[Finding]:
+    """Truncation findings for the rendered ``texts`` of ``fld`` (one per device that cuts)."""
     lens = np.array([len(t) if t else 0 for t in texts])
     if not len(lens):
         return []
@@ -243,7 +285,7 @@ def _length_findings(
         k, n = len(over), len(lens)
         whom = ""
         if ids is not None and n > 1:
-            whom = f" for all {n:,} users" if k == n else f" for {k:,} of {plural(n, 'user')}"
+            whom = f" for all {n:,} users" if k == n else f" for {k:,} of {count(n, 'user')}"
         out.append(
             Finding(
                 sev,

@@ -5,7 +5,7 @@
     msg = c.message                           # a validated Message (raises ValidationError if not)
 
 Edits are debounced; invalid input (no English text, bad Liquid, ...) shows a finding instead
-of raising. All decisions live in :class:`onesig_nb.message.model.Message`; this only wires widgets.
+of raising. All decisions live in :class:`onesig_nb.message.Message`; this only wires widgets.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from onesig_nb.errors import ValidationError
-from onesig_nb.message.model import LANGUAGE_TRAIT, Finding, Message, _frame
+from onesig_nb.message import LANGUAGE_TRAIT, Finding, Message
+from onesig_nb.message.rendering import cohort_frame
 from onesig_nb.widgets.preview import MessagePreview, findings_html
 
 __all__ = ["MessageComposer"]
@@ -89,7 +90,7 @@ class MessageComposer(widgets.VBox):
         tag_map: Mapping[str, str] | None = None,
         debounce: float = 0.3,
     ):
-        df = _frame(cohort)
+        df = cohort_frame(cohort)
         title = _DEFAULT_TITLE if "first_name" in df.columns else _DEFAULT_TITLE_NO_NAME
         start = message or Message(_DEFAULT_TEXT, headings=title)
         self._base = start.to_dict()

@@ -3,7 +3,7 @@
 Pure functions returning HTML strings (no ipywidgets), so the preview widget, static
 ``_repr_html_`` output and tests all share them. Every piece of user text is escaped, and text
 elements carry ``dir="auto"`` so right-to-left scripts and emoji display as the device would.
-Truncation follows :data:`onesig_nb.message.model.DEVICE_LIMITS` (approximate, sourced figures).
+Truncation follows :data:`onesig_nb.message.devices.DEVICE_LIMITS` (approximate, sourced figures).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from onesig_nb.message import DEVICE_LIMITS
+from onesig_nb.message.devices import DEVICE_LIMITS
 
 __all__ = ["android_html", "chrome_html", "devices_html", "ios_html", "truncate"]
 

@@ -3,7 +3,7 @@
     from onesig_nb.widgets import MessagePreview
     MessagePreview(msg, cohort, app_name="Shop")
 
-A thin ipywidgets shell: rendering and lint come from :class:`onesig_nb.message.model.Message`, the
+A thin ipywidgets shell: rendering and lint come from :class:`onesig_nb.message.Message`, the
 mock-ups from :mod:`onesig_nb.widgets.phone`. Switching users or editing the message renders one
 person; the cohort-wide lint is computed lazily (automatically for small cohorts, on a button
 click for large ones) and cached per message fingerprint.
@@ -18,8 +18,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from onesig_nb.message.fields import plural
-from onesig_nb.message.model import Finding, Findings, Message, _frame, describe_person
+from onesig_nb._words import count
+from onesig_nb.message import Finding, Findings, Message, describe_person
+from onesig_nb.message.rendering import cohort_frame
 from onesig_nb.widgets.phone import devices_html
 
 __all__ = ["MessagePreview", "findings_html", "person_line", "preview_html"]
@@ -76,7 +77,7 @@ def preview_html(
 class MessagePreview(widgets.VBox):
     """Per-user preview of a message on three device mock-ups, with lint findings.
 
-    :param msg: the :class:`~onesig_nb.message.model.Message` to show (settable: ``.message = ...``).
+    :param msg: the :class:`~onesig_nb.message.Message` to show (settable: ``.message = ...``).
     :param cohort: a Cohort or a DataFrame with ``external_id`` and trait columns.
     :param app_name: shown as the app on the mock-ups.
     """
@@ -91,7 +92,7 @@ class MessagePreview(widgets.VBox):
         auto_cohort_lint: int = AUTO_COHORT_LINT,
     ):
         self._cohort = cohort
-        self._df = _frame(cohort).reset_index(drop=True)
+        self._df = cohort_frame(cohort).reset_index(drop=True)
         self._ids = self._df["external_id"].astype(str).tolist()
         self._index_of: dict[str, int] | None = None
         self._msg = msg
@@ -122,7 +123,7 @@ class MessagePreview(widgets.VBox):
         self.user_lint = widgets.HTML()
         self.cohort_lint = widgets.HTML()
         self.check_button = widgets.Button(
-            description=f"Check all {plural(len(self._ids), 'user')}"
+            description=f"Check all {count(len(self._ids), 'user')}"
             if len(self._ids) != 1
             else "Check the 1 user"
         )
@@ -241,7 +242,7 @@ class MessagePreview(widgets.VBox):
         """Compute (or reuse) the cohort-wide findings and show them."""
         found = self.cohort_findings
         self.cohort_lint.value = findings_html(
-            found, f"Whole cohort ({plural(len(self._ids), 'user')})"
+            found, f"Whole cohort ({count(len(self._ids), 'user')})"
         )
         return found
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from onesig_nb._html import ink
+from onesig_nb._words import people
 from onesig_nb.campaign.views import FIX_CHECKS
 from onesig_nb.errors import OneSigNbError
 
@@ -117,7 +119,7 @@ class SendPanel(widgets.VBox):
         if self.plan.state == "sent":
             self.send_button.description = "Already sent"
         else:
-            self.send_button.description = f"Send to {n:,} people"
+            self.send_button.description = f"Send to {people(n)}"
         self.send_button.disabled = blocked or n == 0
         self.test_button.disabled = bool(self.plan.errors) or self.plan.state == "blocked"
         if self._tested:
@@ -127,9 +129,9 @@ class SendPanel(widgets.VBox):
             text = FIX_CHECKS if self.plan.errors or not self.plan.note else self.plan.note
             self._say(text, "error")
 
-    def _say(self, text: str, kind: str = "info") -> None:
-        color = {"error": "#b00020", "ok": "#1b7f3b", "warn": "#8a5a00"}.get(kind, "#333")
-        self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+    def _say(self, text: str, kind: str | None = None) -> None:
+        """Show ``text`` in the colour of ``kind`` (``ok``, ``warn``, ``error``; None: plain)."""
+        self.status.value = f"<span style='color:{ink(kind)}'>{html.escape(text)}</span>"
 
     def _set_busy(self, busy: bool) -> None:
         for b in (self.test_button, self.send_button, self.confirm_button, self.cancel_button):
@@ -203,7 +205,7 @@ class SendPanel(widgets.VBox):
         try:
             self._set_busy(True)
             self.confirm_box.layout.display = "none"
-            self._say(f"Sending to {self.plan.to_send:,} people…")
+            self._say(f"Sending to {people(self.plan.to_send)}…")
             self.progress.value = 0
             self.progress.max = max(1, self.plan.to_send)
             # The number the person confirmed, not True: if the plan changed since (cohort

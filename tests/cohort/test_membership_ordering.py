@@ -1,4 +1,4 @@
-"""Regression tests for membership edge cases found in review (each failed before its fix)."""
+"""Membership ordering: which message is the latest, and which values count as members."""
 
 from __future__ import annotations
 

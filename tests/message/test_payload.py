@@ -7,6 +7,9 @@ import pytest
 from onesig_nb.errors import ValidationError
 from onesig_nb.message import Message
 
+#: A dashboard template id (the OpenAPI v11.6 example); custom_data needs one.
+TEMPLATE_ID = "e4d3c2b1-a09f-4f1e-8d7c-6b5a4f3e2d1c"
+
 
 def test_to_payload_holds_only_set_fields_and_keeps_liquid():
     msg = Message("Hi {{ first_name }}", url="https://x.io", ttl=60)
@@ -24,6 +27,7 @@ def test_from_dict_round_trips_and_fingerprint_is_stable():
         headings="T",
         buttons=[{"id": "a", "text": "A"}],
         data={"k": 1},
+        template_id=TEMPLATE_ID,
         custom_data={"offer": "10%"},
     )
     again = Message.from_dict(msg.to_dict())
@@ -64,6 +68,7 @@ def test_variables_cover_bare_names_and_user_tags():
     msg = Message(
         "{{ first_name }} {{ user.tags.plan }} {{ message.custom_data.offer }}",
         headings="{% if city %}{{ city }}{% endif %}",
+        template_id=TEMPLATE_ID,
         custom_data={"offer": "x"},
     )
     assert msg.variables == {"first_name", "plan", "city"}

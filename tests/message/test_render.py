@@ -11,6 +11,9 @@ from onesig_nb.message import Message
 from onesig_nb.message.liquid import render_text
 from onesig_nb.segment.tags import tags_from_traits
 
+#: A dashboard template id (the OpenAPI v11.6 example); custom_data needs one.
+TEMPLATE_ID = "e4d3c2b1-a09f-4f1e-8d7c-6b5a4f3e2d1c"
+
 
 def test_render_returns_the_contract_columns(people):
     out = Message("Hi").render(people)
@@ -37,7 +40,9 @@ def test_missing_tag_renders_empty_like_onesignal(people):
 
 def test_user_tags_and_custom_data_variables(people):
     msg = Message(
-        "{{ user.tags.city }} {{ message.custom_data.offer }}", custom_data={"offer": "-10%"}
+        "{{ user.tags.city }} {{ message.custom_data.offer }}",
+        template_id=TEMPLATE_ID,
+        custom_data={"offer": "-10%"},
     )
     out = msg.render(people.assign(language="en"))
     assert out["contents"].tolist()[0] == "Berlin -10%"
@@ -81,6 +86,7 @@ def test_render_agrees_with_the_shared_liquid_rules_for_every_person(people):
     msg = Message(
         "Hi {{ first_name | default: 'there' | upcase }}{% if city %} in {{ city }}{% endif %}"
         " {{ user.tags.ltv }}",
+        template_id=TEMPLATE_ID,
         custom_data={"a": "b"},
     )
     out = msg.render(people.assign(language="en"))

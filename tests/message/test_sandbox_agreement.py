@@ -22,6 +22,7 @@ MESSAGES = [
         },
         headings={"en": "{{ plan | capitalize }} perks", "fr": "Avantages {{ plan }}"},
         url="https://shop.example/{{ plan | default: 'free' }}?u={{ first_name | url_encode }}",
+        template_id="e4d3c2b1-a09f-4f1e-8d7c-6b5a4f3e2d1c",  # custom_data needs a template
         custom_data={"offer": "-10%"},
     ),
 ]

@@ -1,19 +1,24 @@
 """The committed notebooks are clean: no key, no machine paths, no timestamps, small, outputs only
-where they teach something, and in step with their source (``notebooks/_cells.py``).
+where they teach something, and each ``.ipynb`` in step with its jupytext ``.py`` source.
 
-These read JSON only (no kernel), so they stay fast; nbval runs the notebooks themselves.
+These read files only (no kernel), so they stay fast; nbval runs the notebooks themselves.
+``tests/notebooks/nbtools.py`` builds the notebooks (``make notebooks``) and holds the rules.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import re
-from pathlib import Path
+import shutil
 
+import nbformat
 import pytest
+from jupytext.config import load_jupytext_configuration_file
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+from tests.notebooks import nbtools
+
+NOTEBOOKS = nbtools.NOTEBOOKS
 EXPECTED = [
     "01-quickstart",
     "02-load-segment-cohorts",
@@ -32,13 +37,10 @@ KEY_PATTERNS = [
 ]
 PATH_PATTERN = re.compile(r"(?:/root|/tmp|/home/[^/\s]+|/work|/Users/[^/\s]+|[A-Z]:\\\\)")
 TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("_nb_build", NOTEBOOKS / "_build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+#: Besides the pairs: the jupytext pairing, and what .gitignore keeps out of git (Lab's
+#: checkpoints, bytecode, a user's .env next to the notebooks).
+ALLOWED_EXTRAS = {nbtools.CONFIG_NAME}
+IGNORED = {".ipynb_checkpoints", "__pycache__", ".env"}
 
 
 def _load(stem: str) -> dict:
@@ -50,13 +52,13 @@ def test_every_numbered_notebook_is_committed():
     assert found == EXPECTED
 
 
-@pytest.mark.parametrize("stem", EXPECTED)
-def test_notebook_has_no_key_path_or_timestamp(stem):
-    text = (NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", [f"{stem}{ext}" for stem in EXPECTED for ext in (".ipynb", ".py")])
+def test_notebook_has_no_key_path_or_timestamp(name):
+    text = (NOTEBOOKS / name).read_text(encoding="utf-8")
     for pattern in KEY_PATTERNS:
-        assert not pattern.search(text), f"{stem}: looks like a key: {pattern.pattern}"
-    assert not PATH_PATTERN.search(text), f"{stem}: a machine path is saved in the notebook"
-    assert not TIMESTAMP.search(text), f"{stem}: a timestamp is saved in the notebook"
+        assert not pattern.search(text), f"{name}: looks like a key: {pattern.pattern}"
+    assert not PATH_PATTERN.search(text), f"{name}: a machine path is saved in the notebook"
+    assert not TIMESTAMP.search(text), f"{name}: a timestamp is saved in the notebook"
 
 
 @pytest.mark.parametrize("stem", EXPECTED)
@@ -67,21 +69,107 @@ def test_notebook_stays_small(stem):
 @pytest.mark.parametrize("stem", EXPECTED)
 def test_outputs_only_where_allowed(stem):
     nb = _load(stem)
-    problems = _build_module().problems(_as_node(nb))
+    problems = nbtools.problems(nbformat.from_dict(nb))
     assert problems == []
     assert "widgets" not in nb["metadata"]
     assert set(nb["metadata"]) <= {"kernelspec", "language_info"}
 
 
 @pytest.mark.parametrize("stem", EXPECTED)
-def test_notebook_matches_its_source(stem):
-    """Edits go to notebooks/_cells.py; `python notebooks/_build.py --execute` regenerates."""
-    build = _build_module()
-    expected = build.make_notebook(build._cells_module().NOTEBOOKS[stem])
-    nb = _load(stem)
-    assert [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]] == [
-        (c.cell_type, c.source) for c in expected.cells
-    ]
+def test_notebook_is_in_step_with_its_source(stem):
+    """Edit the .py (or the pair in Lab); `make notebooks` rebuilds the .ipynb from it."""
+    assert nbtools.out_of_step(stem) == []
+
+
+@pytest.mark.parametrize("stem", EXPECTED)
+def test_notebook_is_clean_as_built(stem):
+    """The .ipynb is exactly what the build writes: no ids, counts, timings or stray metadata."""
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    assert nbtools.sanitize(nb) == nb
+
+
+def test_notebooks_folder_holds_only_the_pairs():
+    names = {p.name for p in NOTEBOOKS.iterdir()} - IGNORED
+    pairs = {f"{stem}{ext}" for stem in EXPECTED for ext in (".ipynb", ".py")}
+    assert names - ALLOWED_EXTRAS == pairs, "builders and helpers belong in tests/notebooks/"
+
+
+def test_the_pairing_is_ipynb_and_py_percent():
+    config = load_jupytext_configuration_file(str(NOTEBOOKS / nbtools.CONFIG_NAME))
+    assert config.formats in ("ipynb,py:percent", ["ipynb,py:percent"])
+
+
+def test_check_cells_are_collapsed_in_the_source_too():
+    for stem in EXPECTED:
+        for cell in nbtools.read_source(NOTEBOOKS / f"{stem}.py").cells:
+            if nbtools.CHECK in cell.metadata.get("tags", []):
+                assert cell.metadata.get("jupyter") == {"source_hidden": True}, stem
+
+
+def _copy_pair(stem, tmp_path):
+    for name in (f"{stem}.ipynb", f"{stem}.py", nbtools.CONFIG_NAME):
+        shutil.copy(NOTEBOOKS / name, tmp_path / name)
+
+
+def test_a_pair_out_of_step_is_named(tmp_path):
+    stem = "01-quickstart"
+    _copy_pair(stem, tmp_path)
+    assert nbtools.out_of_step(stem, tmp_path) == []  # an untouched copy is in step
+    py = tmp_path / f"{stem}.py"
+    py.write_text(py.read_text().replace("In ten cells", "In eleven cells"), encoding="utf-8")
+    found = nbtools.out_of_step(stem, tmp_path)
+    assert len(found) == 1 and "cell 0 source differs" in found[0]
+
+
+def test_a_tag_changed_on_one_side_only_is_out_of_step(tmp_path):
+    stem = "07-scheduled-campaign"
+    _copy_pair(stem, tmp_path)
+    ipynb = tmp_path / f"{stem}.ipynb"
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[1].metadata["tags"] = []  # the papermill parameters cell loses its tag
+    nbformat.write(nb, ipynb)
+    found = nbtools.out_of_step(stem, tmp_path)
+    assert len(found) == 1 and "cell 1 metadata differs" in found[0]
+
+
+def test_a_cell_added_to_one_side_only_is_out_of_step(tmp_path):
+    stem = "07-scheduled-campaign"
+    _copy_pair(stem, tmp_path)
+    py = tmp_path / f"{stem}.py"
+    py.write_text(py.read_text() + "\n# %%\nprint(s)\n", encoding="utf-8")
+    assert nbtools.out_of_step(stem, tmp_path) == [f"{stem}: {stem}.ipynb has 4 cells, {stem}.py 5"]
+
+
+def test_building_a_pair_writes_nothing_new(tmp_path):
+    """The committed pair is a fixed point of the build (no kernel: kept outputs carried over)."""
+    stem = "02-load-segment-cohorts"
+    _copy_pair(stem, tmp_path)
+    nb = nbtools.build(stem, run=False, folder=tmp_path)
+    assert nbtools.write_pair(stem, nb, tmp_path) == []
+
+
+def test_building_refuses_to_overwrite_a_newer_ipynb_edit(tmp_path):
+    stem = "07-scheduled-campaign"
+    _copy_pair(stem, tmp_path)
+    ipynb = tmp_path / f"{stem}.ipynb"
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[0].source += "\n\nAn edit made without jupytext."
+    nbformat.write(nb, ipynb)
+    py_time = (tmp_path / f"{stem}.py").stat().st_mtime
+    os.utime(ipynb, (py_time + 10, py_time + 10))
+    with pytest.raises(nbtools.PairOutOfStep, match="jupytext --sync"):
+        nbtools.build(stem, run=False, folder=tmp_path)
+
+
+def test_building_from_an_edited_source_updates_the_ipynb(tmp_path):
+    stem = "07-scheduled-campaign"
+    _copy_pair(stem, tmp_path)
+    py = tmp_path / f"{stem}.py"
+    py.write_text(py.read_text().replace("every day", "every morning"), encoding="utf-8")
+    nb = nbtools.build(stem, run=False, folder=tmp_path)
+    assert nbtools.write_pair(stem, nb, tmp_path) == [f"{stem}.ipynb"]
+    assert nbtools.out_of_step(stem, tmp_path) == []
+    assert "every morning" in (tmp_path / f"{stem}.ipynb").read_text()
 
 
 def test_scheduled_notebook_has_a_papermill_parameters_cell():
@@ -91,8 +179,12 @@ def test_scheduled_notebook_has_a_papermill_parameters_cell():
 
 
 def test_sanitizer_strips_volatile_outputs():
-    build = _build_module()
-    nb = build.make_notebook([("code", "print(1)"), ("code", "x", ("keep-output",))])
+    nb = nbtools.new_notebook(
+        [
+            nbformat.v4.new_code_cell("print(1)"),
+            nbformat.v4.new_code_cell("x", metadata={"tags": ["keep-output"]}),
+        ]
+    )
     nb.cells[0].outputs = [{"output_type": "stream", "name": "stdout", "text": "/tmp/x\n"}]
     nb.cells[0].execution_count = 3
     nb.cells[1].outputs = [
@@ -108,7 +200,7 @@ def test_sanitizer_strips_volatile_outputs():
         {"output_type": "stream", "name": "stderr", "text": "warning\n"},
     ]
     nb.metadata["widgets"] = {"state": {}}
-    clean = build.sanitize(nb)
+    clean = nbtools.sanitize(nb)
     assert clean.cells[0].outputs == [] and clean.cells[0].execution_count is None
     assert clean.cells[1].execution_count == 2  # its top-to-bottom number
     assert clean.cells[1].outputs == [
@@ -119,10 +211,4 @@ def test_sanitizer_strips_volatile_outputs():
             "data": {"text/plain": "42"},
         }
     ]
-    assert build.problems(clean) == [] and "widgets" not in clean.metadata
-
-
-def _as_node(nb: dict):
-    import nbformat
-
-    return nbformat.from_dict(nb)
+    assert nbtools.problems(clean) == [] and "widgets" not in clean.metadata

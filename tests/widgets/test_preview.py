@@ -8,9 +8,10 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from onesig_nb.message import Message  # noqa: E402
+from onesig_nb._html import PALETTE  # noqa: E402
+from onesig_nb.message import Finding, Message  # noqa: E402
 from onesig_nb.widgets.phone import devices_html, truncate  # noqa: E402
-from onesig_nb.widgets.preview import MessagePreview  # noqa: E402
+from onesig_nb.widgets.preview import MessagePreview, findings_html  # noqa: E402
 
 
 @pytest.fixture
@@ -169,3 +170,20 @@ def test_counts_are_never_1_users(dmitri):
     assert "1 of 2 users has no tag" in cohort and "(1 user)" not in cohort  # no duplicate count
     assert "2 of 2 users read German (1) or French (1)" in cohort
     assert p.check_button.description == "Check all 2 users"
+
+
+def test_findings_are_coloured_with_the_shared_severity_palette():
+    found = [
+        Finding("error", "a", "Broken."),
+        Finding("warning", "b", "Long."),
+        Finding("info", "c", "Note."),
+    ]
+    page = findings_html(found, "Checks")
+    for severity in ("error", "warning", "info"):
+        assert f"<b style='color:{PALETTE[severity].ink}'>{severity}</b>" in page
+    assert f"color:{PALETTE['ok'].ink}'>No problems found." in findings_html([], "Checks")
+
+
+def test_a_custom_data_text_without_a_template_is_flagged_in_the_preview(cohort):
+    p = MessagePreview(Message("Code {{ message.custom_data.code }}"), cohort)
+    assert "custom-data-without-template" in {f.code for f in p.user_findings}
