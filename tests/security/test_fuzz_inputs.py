@@ -242,9 +242,12 @@ optional_text = st.one_of(st.none(), templates, json_like)
     priority=st.one_of(st.none(), scalars),
     send_after=st.one_of(st.none(), scalars),
     custom_data=st.one_of(st.none(), json_like),
+    template_id=st.one_of(
+        st.none(), st.just("e4d3c2b1-a09f-4f1e-8d7c-6b5a4f3e2d1c"), st.text(max_size=40)
+    ),
 )
 def test_messages_give_a_message_or_a_typed_error(
-    contents, headings, url, data, buttons, ttl, priority, send_after, custom_data
+    contents, headings, url, data, buttons, ttl, priority, send_after, custom_data, template_id
 ):
     msg = typed_only(
         osn.Message,
@@ -257,6 +260,7 @@ def test_messages_give_a_message_or_a_typed_error(
         priority=priority,
         send_after=send_after,
         custom_data=custom_data,
+        template_id=template_id,
     )
     if msg is None:
         return
