@@ -3,19 +3,28 @@ TagSync writes changed traits to OneSignal tags. Both journal every request.
 
 :mod:`.campaign` is the facade; :mod:`.planning` decides what would go out (a frozen
 :class:`~onesig_nb.campaign.planning.Decision`); :mod:`.batches` cuts recipients into keyed
-batches; :mod:`.mode` chooses server or client personalization; :mod:`.sending` runs the
-batches; :mod:`.results` reads outcomes back; :mod:`.views` and :mod:`.report` show them.
+batches and encodes a sample of one with the client's own dialect; :mod:`.mode` chooses server
+or client personalization; :mod:`.sending` runs the batches; :mod:`.results` reads outcomes
+back; :mod:`.views` and :mod:`.report` show them. :mod:`.protocols` says what both need from a
+client (:class:`PushClient`, :class:`TagClient`).
 """
 
-from onesig_nb.campaign.campaign import Campaign, campaigns
+from onesig_nb.campaign.campaign import Campaign
+from onesig_nb.campaign.planning import Decision
+from onesig_nb.campaign.protocols import PushClient, TagClient
+from onesig_nb.campaign.report import CampaignReport
+from onesig_nb.campaign.results import campaigns
 from onesig_nb.campaign.tagsync import TagSync, TagSyncResult
-from onesig_nb.campaign.views import CampaignPlan, CampaignReport, CampaignResult
+from onesig_nb.campaign.views import CampaignPlan, CampaignResult
 
 __all__ = [
     "Campaign",
     "CampaignPlan",
     "CampaignReport",
     "CampaignResult",
+    "Decision",
+    "PushClient",
+    "TagClient",
     "TagSync",
     "TagSyncResult",
     "campaigns",

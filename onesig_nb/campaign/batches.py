@@ -1,67 +1,42 @@
-"""How a campaign is cut into batches, and the idempotency key each batch carries.
+"""How a campaign is cut into batches, and what each batch becomes on the wire.
 
 A batch is one create-notification request: one payload and at most the client's id limit of
-recipients. Its key is uuid5 over the campaign name and the batch content, so planning the same
-campaign again (after a restart) gives the same keys, and OneSignal replays instead of pushing
-twice. Everything here is pure: no journal, no network.
+recipients. Its key is uuid5 over the campaign name and the batch content
+(:func:`onesig_nb.onesignal.push.campaign_batch_key`, the one place batch keys are derived), so
+planning the same campaign again (after a restart) gives the same keys, and OneSignal replays
+instead of pushing twice. The plan's sample request is encoded by the same dialect code as the
+real request (:func:`sample_request`). Everything here is pure: no journal, no network.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-# The client package first: onesig_nb.config imports onesignal.limits, and importing config
-# before the onesignal package is initialised hits a config <-> onesignal.client import cycle.
-from onesig_nb import onesignal as _onesignal  # noqa: F401
-from onesig_nb.config import mask
 from onesig_nb.errors import ValidationError
 from onesig_nb.journal import Batch
 from onesig_nb.onesignal import limits
-from onesig_nb.onesignal.models import PLATFORMS
+from onesig_nb.onesignal.dialects import dialect_for
+from onesig_nb.onesignal.models import PLATFORMS, NotificationRequest
+from onesig_nb.onesignal.push import campaign_batch_key, chunks
 
 __all__ = [
-    "KEY_NAMESPACE",
+    "SAMPLE_IDS",
     "as_cohort",
-    "batch_key",
-    "canon",
+    "as_request",
     "check_batch_size",
     "check_platforms",
-    "chunks",
-    "client_secret",
     "estimate_seconds",
     "finish_payload",
     "one_or_many",
     "plan_batches",
     "sample_request",
     "send_after_text",
-    "valid_ids",
 ]
 
-#: Namespace of every idempotency key this toolkit derives (uuid5; fixed forever, because
-#: changing it would give a resumed campaign new keys and so allow duplicates).
-KEY_NAMESPACE = "6f1c2a52-6e0f-5b7a-9a51-0c3e5d1b7a10"
-
-_PLATFORM_FLAGS = {"ios": "isIos", "android": "isAndroid", "web": "isAnyWeb"}
-
-
-def canon(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces): the text that fingerprints and keys hash."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def batch_key(
-    campaign: str, kind: str, payload: dict, external_ids: Sequence[str], platforms
-) -> str:
-    """The idempotency key of one batch: uuid5 over the campaign name and the batch content."""
-    digest = hashlib.sha256(
-        canon({"p": payload, "ids": list(external_ids), "pl": platforms}).encode()
-    ).hexdigest()
-    return str(uuid.uuid5(uuid.UUID(KEY_NAMESPACE), f"{campaign}\x1f{kind}\x1f{digest}"))
+#: How many of a batch's ids the plan's sample request lists (the rest are counted).
+SAMPLE_IDS = 3
 
 
 def one_or_many(ids: Any) -> list[str]:
@@ -71,11 +46,6 @@ def one_or_many(ids: Any) -> list[str]:
     if isinstance(ids, str):
         return [ids]
     return [str(i) for i in ids]
-
-
-def chunks(ids: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    """``ids`` cut into tuples of at most ``size``, in order."""
-    return [tuple(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
 def as_cohort(cohort: Any) -> Any:
@@ -94,37 +64,6 @@ def as_cohort(cohort: Any) -> Any:
         f"cohort must be a Cohort (onesig_nb.load_cohort(...)) or a DataFrame with an "
         f"external_id column, not {type(cohort).__name__}."
     )
-
-
-def client_secret(client: Any) -> str | None:
-    """The client's API key, only to mask or redact it (never to show it)."""
-    for attr in ("api_key", "_api_key", "_key"):
-        value = getattr(client, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    headers = getattr(client, "_headers", None)
-    auth = headers.get("Authorization") if isinstance(headers, dict) else None
-    if isinstance(auth, str) and " " in auth:
-        return auth.split(" ", 1)[1]
-    creds = getattr(client, "credentials", None)
-    return getattr(creds, "api_key", None)
-
-
-def valid_ids(external_ids: Sequence[Any]) -> tuple[list[str], list, int]:
-    """(usable ids, each once, first occurrence kept; empty/non-string ids; duplicates)."""
-    valid: list[str] = []
-    invalid: list = []
-    seen: set[str] = set()
-    duplicates = 0
-    for eid in external_ids:
-        if not (isinstance(eid, str) and eid.strip()):
-            invalid.append(eid)
-        elif eid in seen:
-            duplicates += 1
-        else:
-            seen.add(eid)
-            valid.append(eid)
-    return valid, invalid, duplicates
 
 
 def send_after_text(schedule: Any) -> str | None:
@@ -158,38 +97,55 @@ def plan_batches(
     out: list[Batch] = []
     for payload, group in groups:
         for chunk in chunks(list(group), batch_size):
-            key = batch_key(name, "send", payload, chunk, platforms)
+            key = campaign_batch_key(name, "send", payload, chunk, platforms)
             out.append(Batch(name, seq0 + len(out), "send", key, payload, chunk, platforms))
     return out
 
 
-def estimate_seconds(requests: int, client: Any) -> float:
+def estimate_seconds(requests: int, *, max_workers: int) -> float:
     """Rough duration of ``requests`` create-notification calls under the rate limits."""
     # The create-message budget (free plan 150/s) dominates; add one round trip per wave of
     # concurrent requests (~0.3 s against the real API).
     rate = limits.CREATE_NOTIFICATION_PER_SECOND_FREE
-    workers = max(1, int(getattr(client, "max_workers", 32) or 32))
+    workers = max(1, int(max_workers or 1))
     return round(requests / rate + 0.3 * -(-requests // workers), 2)
 
 
-def sample_request(batch: Batch, *, app_id: str, api: str, secret: str | None) -> dict:
-    """The request one batch becomes (headers + body), key masked, at most 3 ids listed."""
-    ids: list[str] = list(batch.external_ids[:3])
-    if batch.size > 3:
-        ids.append(f"... {batch.size - 3:,} more")
-    body: dict[str, Any] = {"app_id": app_id}
-    if api == "legacy":
-        body["include_external_user_ids"] = ids
-        body["external_id"] = batch.idempotency_key
-    else:
-        body["include_aliases"] = {"external_id": ids}
-        body["target_channel"] = "push"
-        body["idempotency_key"] = batch.idempotency_key
-    body.update(batch.payload)
-    if batch.platforms:
-        body.update({flag: p in batch.platforms for p, flag in _PLATFORM_FLAGS.items()})
-    scheme = "Basic" if api == "legacy" else "Key"
-    return {"headers": {"Authorization": f"{scheme} {mask(secret)}"}, "body": body}
+def as_request(batch: Batch) -> NotificationRequest:
+    """The create-notification request of one journaled batch (``ref`` = its number)."""
+    return NotificationRequest(
+        payload=batch.payload,
+        external_ids=batch.external_ids,
+        idempotency_key=batch.idempotency_key,
+        platforms=batch.platforms,
+        ref=batch.seq,
+    )
+
+
+def sample_request(batch: Batch, *, app_id: str, api: str, key_hint: str) -> dict:
+    """The request one batch becomes (headers + body), at most 3 ids listed.
+
+    :param key_hint: the client's API key masked (:attr:`PushClient.key_hint
+        <onesig_nb.campaign.protocols.PushClient.key_hint>`): the key itself never reaches here
+
+    The body comes from the dialect that encodes the real request
+    (:meth:`~onesig_nb.onesignal.dialects.Dialect.notification_body`), so the plan shows every
+    field that goes out: targeting, idempotency key and platform flags of either API generation.
+    """
+    ids = list(batch.external_ids[:SAMPLE_IDS])
+    if batch.size > SAMPLE_IDS:
+        ids.append(f"... {batch.size - SAMPLE_IDS:,} more")
+    dialect = dialect_for(api)
+    shown = NotificationRequest(
+        payload=batch.payload,
+        external_ids=tuple(ids),
+        idempotency_key=batch.idempotency_key,
+        platforms=batch.platforms,
+    )
+    return {
+        "headers": {"Authorization": dialect.auth_header(key_hint)},
+        "body": dialect.notification_body(app_id, shown),
+    }
 
 
 def check_platforms(exclude_platforms: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -209,9 +165,8 @@ def check_platforms(exclude_platforms: Any) -> tuple[tuple[str, ...], tuple[str,
     return excluded, platforms
 
 
-def check_batch_size(batch_size: int | None, client: Any) -> int:
-    """The client's ids-per-request limit, refusing a ``batch_size`` outside 1..limit."""
-    max_ids = int(getattr(client, "max_ids_per_request", limits.CURRENT_MAX_ALIASES))
+def check_batch_size(batch_size: int | None, *, max_ids: int) -> int:
+    """The client's ids-per-request limit ``max_ids``, refusing a ``batch_size`` outside it."""
     if batch_size is not None and not 1 <= batch_size <= max_ids:
         raise ValidationError(f"batch_size must be between 1 and {max_ids:,} for this client.")
     return max_ids

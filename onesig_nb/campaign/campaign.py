@@ -12,11 +12,14 @@ each outcome is journaled as it comes back. Re-running ``send()`` (after a resta
 just running the cell again) sends only the unfinished batches, with the same keys, so OneSignal
 (or the sandbox) replays instead of pushing twice.
 
-This module is the facade; the work lives in modules named for their job:
-:mod:`~onesig_nb.campaign.batches` (batches and keys), :mod:`~onesig_nb.campaign.mode`
+This module is the facade: it holds the campaign's settings and caches, and hands each
+function of the modules below exactly the inputs it needs. :mod:`~onesig_nb.campaign.planning`
+(what a send would do: a :class:`~onesig_nb.campaign.planning.Decision`, and the plan),
+:mod:`~onesig_nb.campaign.batches` (batches, and the sample request), :mod:`~onesig_nb.campaign.mode`
 (server or client personalization, and why), :mod:`~onesig_nb.campaign.sending` (the send loop
-and outcome classification), :mod:`~onesig_nb.campaign.results` (results, statuses, reports),
-:mod:`~onesig_nb.campaign.views` (plan/result/report display) and :mod:`~onesig_nb.campaign.tagsync`.
+and outcome classification), :mod:`~onesig_nb.campaign.results` (results, statuses, reports)
+and :mod:`~onesig_nb.campaign.views` (plan/result/report display). The client is anything
+that provides :class:`~onesig_nb.campaign.protocols.PushClient`.
 """
 
 from __future__ import annotations
@@ -28,59 +31,36 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-# The client package first: onesig_nb.config imports onesignal.limits, and importing config
-# before the onesignal package is initialised hits a config <-> onesignal.client import cycle.
-from onesig_nb import onesignal as _onesignal  # noqa: F401
 from onesig_nb.campaign.batches import (
-    KEY_NAMESPACE,
     as_cohort,
-    batch_key,
-    canon,
     check_batch_size,
     check_platforms,
-    client_secret,
     finish_payload,
     one_or_many,
     plan_batches,
-    sample_request,
     send_after_text,
-    valid_ids,
 )
 from onesig_nb.campaign.mode import PERSONALIZATION_MODES, ModeChoice, choose_mode
-from onesig_nb.campaign.planning import build_plan, check_confirmation, decide, nothing_note
-from onesig_nb.campaign.results import (
-    build_result,
-    campaign_status,
-    campaigns,
-    fetch_report,
-    update_status,
+from onesig_nb.campaign.planning import (
+    Decision,
+    blocked_plan,
+    build_plan,
+    check_confirmation,
+    check_run,
+    decide,
+    nothing_note,
+    started_mode,
 )
-from onesig_nb.campaign.sending import (
-    RESUME_KEY_MAX_AGE_SECONDS,
-    journal_intents,
-    run_batches,
-    send_test_batch,
-)
-from onesig_nb.campaign.tagsync import TagSync, TagSyncResult
-from onesig_nb.campaign.views import CampaignPlan, CampaignReport, CampaignResult
-from onesig_nb.config import redact
-from onesig_nb.errors import JournalError, ValidationError
+from onesig_nb.campaign.protocols import PushClient
+from onesig_nb.campaign.report import CampaignReport
+from onesig_nb.campaign.results import build_result, campaign_status, fetch_report, update_status
+from onesig_nb.campaign.sending import journal_intents, run_batches, send_test_batch
+from onesig_nb.campaign.views import CampaignPlan, CampaignResult
+from onesig_nb.errors import CampaignConflict, JournalError, ValidationError
 from onesig_nb.journal import Batch, Journal, open_journal
+from onesig_nb.onesignal.push import canonical_json, valid_ids
 
-__all__ = [
-    "KEY_NAMESPACE",
-    "MAX_TEST_RECIPIENTS",
-    "PERSONALIZATION_MODES",
-    "RESUME_KEY_MAX_AGE_SECONDS",
-    "Campaign",
-    "CampaignPlan",
-    "CampaignReport",
-    "CampaignResult",
-    "TagSync",
-    "TagSyncResult",
-    "batch_key",
-    "campaigns",
-]
+__all__ = ["MAX_TEST_RECIPIENTS", "Campaign"]
 
 log = logging.getLogger("onesig_nb.campaign.campaign")
 
@@ -114,7 +94,7 @@ class Campaign:
         name: str,
         cohort: Any,
         message: Any,
-        client: Any,
+        client: PushClient,
         *,
         journal: Journal | str | os.PathLike = "campaigns.sqlite",
         exclude_platforms: Iterable[str] = (),
@@ -132,7 +112,7 @@ class Campaign:
                 f"personalization must be one of {PERSONALIZATION_MODES}, not {personalization!r}."
             )
         excluded, self.platforms = check_platforms(exclude_platforms)
-        max_ids = check_batch_size(batch_size, client)
+        max_ids = check_batch_size(batch_size, max_ids=client.max_ids_per_request)
         self.name = name
         self.cohort = as_cohort(cohort)
         self.message = message
@@ -157,11 +137,11 @@ class Campaign:
     # -- derived facts ------------------------------------------------------------------------
     @property
     def app_id(self) -> str:
-        return str(getattr(self.client, "app_id", "") or "")
+        return str(self.client.app_id or "")
 
     @property
     def api(self) -> str:
-        return str(getattr(self.client, "api", "current") or "current")
+        return str(self.client.api or "current")
 
     def _choice(self) -> ModeChoice:
         """The personalization mode and why; re-decided when the cohort, the message or the
@@ -174,7 +154,7 @@ class Campaign:
             self.personalization,
             self.cohort.fingerprint,
             self.message.fingerprint,
-            canon(self.tag_map),
+            canonical_json(self.tag_map),
             self.journal.tag_state_version(self.app_id),
         )
         if self._cache.get("mode_key") != key:
@@ -205,7 +185,7 @@ class Campaign:
             "platforms": self._platform_setting(),
             "schedule": send_after_text(self.schedule),
         }
-        return hashlib.sha256(canon(settings).encode()).hexdigest()
+        return hashlib.sha256(canonical_json(settings).encode()).hexdigest()
 
     def _cohort_fingerprint(self) -> str:
         """Who gets what: the ids alone when OneSignal renders (traits do not change the push),
@@ -251,24 +231,62 @@ class Campaign:
             self._cache["lint"] = list(self.message.lint(self.cohort))
         return self._cache["lint"]
 
+    def _errors(self) -> list:
+        return [f for f in self._lint() if f.severity == "error"]
+
     # -- what to do now -----------------------------------------------------------------------
-    def _decide(self, *, extend: bool, resend_expired: bool = False) -> dict:
+    def _decide(self, *, extend: bool, resend_expired: bool = False) -> Decision:
         """Compare the journal with this campaign; say what a send would do (no writes)."""
-        return decide(self, extend=extend, resend_expired=resend_expired)
+        self._pinned = None
+        run, rebind = check_run(self.journal, name=self.name, app_id=self.app_id)
+        existing = self.journal.batches(self.name, kind="send") if run else []
+        if existing and self.personalization == "auto":
+            self._keep_started_mode(run)
+        return decide(
+            name=self.name, journal=self.journal, run=run, existing=existing,
+            rebind_app=rebind, cohort_fingerprint=self._cohort_fingerprint(),
+            message_fingerprint=self._content_fingerprint(), usable_ids=self._valid_ids()[0],
+            plan_all=self._all_batches, plan_for=self._planned,
+            extend=extend, resend_expired=resend_expired,
+        )  # fmt: skip
+
+    def _keep_started_mode(self, run: dict) -> None:
+        """Pin the mode an auto campaign started with while its batches are unchanged."""
+        pinned = started_mode(run, fresh=self._choice(), name=self.name)
+        if pinned is None:
+            return
+        self._pinned = pinned
+        if not self._matches(run):
+            self._pinned = None  # something did change: decide afresh
 
     def plan(self, *, extend: bool = False, resend_expired: bool = False) -> CampaignPlan:
         """What ``send()`` would do now: nothing is sent and nothing is written.
 
         It says which personalization is used and why (pre-rendered, or filled by OneSignal
         from tags a TagSync of this journal is known to have written), and warns when
-        ``personalization="server"`` relies on tags the journal cannot vouch for.
+        ``personalization="server"`` relies on tags the journal cannot vouch for. A message
+        that cannot be rendered (a Liquid syntax error) gives a ``blocked`` plan that lists the
+        error among its checks instead of raising.
         """
-        return build_plan(self, extend=extend, resend_expired=resend_expired)
-
-    def _sample(self, batch: Batch) -> dict:
-        return sample_request(
-            batch, app_id=self.app_id, api=self.api, secret=client_secret(self.client)
-        )
+        try:
+            d = self._decide(extend=extend, resend_expired=resend_expired)
+        except CampaignConflict as exc:
+            d = Decision.refused(exc)
+        except ValidationError:
+            if not self._errors():
+                raise  # not a message error the checks can show: let it say what happened
+            return blocked_plan(
+                name=self.name, recipients=len(self.cohort), duplicates=self._valid_ids()[2],
+                findings=self._lint(), personalization=self.personalization,
+                platforms=self.platforms, exclude_platforms=self.exclude_platforms, api=self.api,
+            )  # fmt: skip
+        return build_plan(
+            d, name=self.name, recipients=len(self.cohort), duplicates=self._valid_ids()[2],
+            findings=self._lint(), choice=self._choice(), plan_all=self._all_batches,
+            platforms=self.platforms, exclude_platforms=self.exclude_platforms,
+            app_id=self.app_id, api=self.api, key_hint=self.client.key_hint,
+            max_workers=self.client.max_workers,
+        )  # fmt: skip
 
     @property
     def status(self) -> str:
@@ -287,7 +305,7 @@ class Campaign:
                 f"The cohort of campaign {self.name!r} is empty: nobody to send to. Nothing was "
                 "sent. Check the audience key, id_type and as_of of load_cohort()."
             )
-        errors = [f for f in self._lint() if f.severity == "error"]
+        errors = self._errors()
         if errors:
             listed = "; ".join(f"{f.code}: {f.message}" for f in errors)
             raise ValidationError(
@@ -296,7 +314,8 @@ class Campaign:
             )
 
     def _clean(self, text: str) -> str:
-        return redact(text, client_secret(self.client))
+        """``text`` (an error to journal or show) with the client's API key masked."""
+        return self.client.redact(text)
 
     def send(
         self,
@@ -320,22 +339,29 @@ class Campaign:
         started = time.monotonic()
         self._check_sendable()
         d = self._decide(extend=extend, resend_expired=resend_expired)
-        todo: list[Batch] = d["unfinished"] + d["new"]
+        todo = d.todo
         if not todo:
-            note = nothing_note(self, d)
+            note = nothing_note(d, name=self.name)
             log.warning(note)
             return build_result(
                 self.journal, self.name, requests=0, started=started, already_sent=True, note=note
             )
-        check_confirmation(self, confirm, sum(b.size for b in todo))
+        check_confirmation(
+            confirm, sum(b.size for b in todo), name=self.name,
+            recipients=len(self.cohort), confirm_above=self.confirm_above,
+        )  # fmt: skip
         if self._choice().warning:
             log.warning("campaign %s: %s", self.name, self._choice().warning)
-        journal_intents(self, d)
+        invalid, duplicates = self._valid_ids()[1:]
+        journal_intents(
+            d, name=self.name, journal=self.journal, app_id=self.app_id,
+            run_fields=self._run_fields(), invalid=invalid, duplicates=duplicates,
+        )  # fmt: skip
         # From here on every batch has its intent in the journal: a kill now loses nothing.
         try:
             requests = run_batches(
                 self.name, todo, client=self.client, journal=self.journal,
-                progress=progress, clean=self._clean, api=self.api,
+                progress=progress, clean=self._clean,
             )  # fmt: skip
         except JournalError:
             raise  # the journal is busy or broken: do not wait on it again for the status
@@ -349,6 +375,15 @@ class Campaign:
         result = build_result(self.journal, self.name, requests=requests, started=started)
         log.info("campaign %s: %s", self.name, result.summary)
         return result
+
+    def _run_fields(self) -> dict:
+        """What the journal's run records about this campaign as it is now."""
+        return {
+            "cohort_fingerprint": self._cohort_fingerprint(),
+            "message_fingerprint": self._content_fingerprint(),
+            "settings": self._settings(),
+            "recipients": len(self.cohort),
+        }
 
     def _settings(self) -> dict:
         return {
@@ -394,7 +429,22 @@ class Campaign:
             )
         self._check_sendable()
         self._pinned = None  # a test is a new batch: it uses the mode decided now
-        return send_test_batch(self, ids)
+        return send_test_batch(
+            ids, name=self.name, payload=self._qa_payload(ids),
+            platforms=self._platform_setting(), client=self.client, journal=self.journal,
+            run_fields={"app_id": self.app_id, **self._run_fields()}, clean=self._clean,
+        )  # fmt: skip
+
+    def _qa_payload(self, ids: list[str]) -> dict:
+        """The real payload as the first QA id sees it (or, when no QA id is in the cohort and
+        texts are rendered here, as the first member does)."""
+        payload = self._finish(self.message.to_payload())
+        if self._mode()[0] == "client":
+            members = set(self.cohort.external_ids)
+            sample = [i for i in ids if i in members][:1] or self.cohort.external_ids[:1]
+            rendered = self.message.client_batches(self.cohort.subset(sample), tag_map=self.tag_map)
+            payload = self._finish(rendered[0][0])
+        return payload
 
     # -- reporting ----------------------------------------------------------------------------
     def report(

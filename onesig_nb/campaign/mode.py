@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from onesig_nb.message.rendering import _LANG_FIELDS
+from onesig_nb._words import people
+from onesig_nb.message.rendering import LANG_FIELDS as _LANG_FIELDS
 from onesig_nb.segment.tags import tags_from_traits
 
 __all__ = ["PERSONALIZATION_MODES", "ModeChoice", "TagProof", "choose_mode", "prove_synced_tags"]
@@ -62,10 +63,6 @@ class TagProof:
 
 def _when(iso: str) -> str:
     return f"{iso[:16].replace('T', ' ')} UTC" if iso else "an unknown date"
-
-
-def _people(n: int) -> str:
-    return "1 person" if n == 1 else f"{n:,} people"
 
 
 def prove_synced_tags(
@@ -115,11 +112,11 @@ def prove_synced_tags(
         if changed[v]:
             run, at = max(changed[v], key=lambda r: r[1])
             proof.why_not[v] = (
-                f"{v} changed for {_people(len(changed[v]))} since TagSync {run!r} wrote it on "
+                f"{v} changed for {people(len(changed[v]))} since TagSync {run!r} wrote it on "
                 f"{_when(at)}"
             )
         elif missing[v]:
-            proof.why_not[v] = f"no TagSync in this journal wrote {v} for {_people(missing[v])}"
+            proof.why_not[v] = f"no TagSync in this journal wrote {v} for {people(missing[v])}"
         else:
             proof.proven.add(v)
             proof.syncs[v] = (tuple(sorted(used[v])), max(used[v].values(), default=""))
@@ -143,7 +140,7 @@ def choose_mode(
     if requested == "client":
         return ModeChoice("client", f"chosen explicitly; {PRE_RENDERED}")
     variables = sorted(message.variables)
-    reads_all = bool(getattr(message, "_reads_all_tags", lambda: False)())
+    reads_all = bool(message.reads_all_tags)
     shown = ", ".join(variables) or "all tags"
     several = len(_languages(message)) > 1
     proof = prove_synced_tags(journal, app_id, cohort, variables, tag_map=tag_map)

@@ -1,134 +1,248 @@
 """What a campaign's send would do now, decided from the journal, and the plan that says so.
 
-:func:`decide` compares the journal with a :class:`~onesig_nb.campaign.campaign.Campaign`: a new
-campaign gets freshly planned batches; a started one resumes its journaled batches (never
-re-planned, so the keys stay the same) or is already sent; a changed one is refused unless
-``extend=True``, which plans batches only for people not reached yet. :func:`build_plan` turns
-that into the :class:`~onesig_nb.campaign.views.CampaignPlan` a marketer reads before sending.
-The functions take the campaign as their first argument; nothing here writes or sends.
+:func:`decide` compares the journal with what a campaign would send now: a new campaign gets
+freshly planned batches; a started one resumes its journaled batches (never re-planned, so the
+keys stay the same) or is already sent; a changed one is refused unless ``extend=True``, which
+plans batches only for people not reached yet. The answer is a frozen :class:`Decision`.
+:func:`build_plan` turns it into the :class:`~onesig_nb.campaign.views.CampaignPlan` a marketer
+reads before sending. Every function takes what it needs as arguments (the
+:class:`~onesig_nb.campaign.Campaign` facade supplies them); nothing here writes or sends.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from onesig_nb._html import count, people
-from onesig_nb.campaign.batches import estimate_seconds
+from onesig_nb._words import count, people
+from onesig_nb.campaign.batches import estimate_seconds, sample_request
 from onesig_nb.campaign.mode import ModeChoice
-from onesig_nb.campaign.sending import refuse_expired
 from onesig_nb.campaign.views import SENT_MEANS, CampaignPlan
-from onesig_nb.errors import CampaignConflict, ConfirmationRequired, ValidationError
-from onesig_nb.journal import Batch
+from onesig_nb.errors import CampaignConflict, ConfirmationRequired
+from onesig_nb.journal import Batch, Journal
+from onesig_nb.message import Finding
+from onesig_nb.onesignal import limits
 
 __all__ = [
+    "RESUME_KEY_MAX_AGE_SECONDS",
+    "STATES",
+    "Decision",
+    "blocked_plan",
     "build_plan",
     "caveats",
     "check_confirmation",
+    "check_run",
     "conflict_text",
     "decide",
     "nothing_note",
-    "pin_started_mode",
+    "refuse_expired",
+    "started_mode",
 ]
 
+#: A resumed batch that was already attempted is refused when its intent is older than this:
+#: OneSignal forgets idempotency keys after limits.IDEMPOTENCY_WINDOW_SECONDS (30 days), so a
+#: batch that went out before a crash would be pushed again. One day of margin for clock skew.
+RESUME_KEY_MAX_AGE_SECONDS = limits.IDEMPOTENCY_WINDOW_SECONDS - 24 * 3600
 
-def pin_started_mode(camp: Any, run: dict) -> None:
-    """Keep the mode an auto campaign started with while its batches are unchanged.
+#: What a :class:`Decision` can say a send would do now.
+STATES = ("new", "resume", "sent", "extend", "conflict")
 
-    Its batches and keys are fixed in the journal; re-deciding the mode (say, after a
-    TagSync) must not turn "already sent" or "resume" into a conflict.
+
+@dataclass(frozen=True)
+class Decision:
+    """What a send would do now, decided from the journal (nothing written yet).
+
+    ``state``: ``new`` (nothing journaled), ``resume`` (unfinished batches), ``sent`` (nothing
+    left), ``extend`` (new batches for people not reached yet) or ``conflict`` (refused: only a
+    plan shows this state; :func:`decide` raises :class:`CampaignConflict` instead).
+    """
+
+    state: str
+    #: the journal's run of this campaign (None for a new campaign)
+    run: dict | None = None
+    #: the run's journaled send batches, finished or not
+    existing: tuple[Batch, ...] = ()
+    #: the journaled batches not confirmed sent (resumed first, with their keys)
+    unfinished: tuple[Batch, ...] = ()
+    #: batches planned now (their intents are journaled before the first request)
+    new: tuple[Batch, ...] = ()
+    #: nothing was created under the run's (mistyped) app id: its batches move to this app
+    rebind_app: bool = False
+    #: why a changed campaign is refused, in full and in a few words (state ``conflict``)
+    conflict: str = ""
+    conflict_short: str = ""
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"Decision state must be one of {STATES}, not {self.state!r}.")
+
+    @classmethod
+    def refused(cls, exc: CampaignConflict) -> Decision:
+        """The decision a plan shows for a refused (conflicting) campaign."""
+        return cls("conflict", conflict=str(exc), conflict_short=getattr(exc, "short", ""))
+
+    @property
+    def todo(self) -> tuple[Batch, ...]:
+        """What a send sends now: the unfinished batches, then the new ones."""
+        return self.unfinished + self.new
+
+
+def refuse_expired(name: str, unfinished: Sequence[Batch]) -> None:
+    """Refuse to resume attempted batches whose keys OneSignal may have forgotten."""
+    now = _dt.datetime.now(_dt.UTC)
+    stale = []
+    for b in unfinished:
+        if not b.attempts or not b.created_at:
+            continue  # never requested: OneSignal has not seen this key, sending is safe
+        written = _dt.datetime.fromisoformat(b.created_at)
+        if written.tzinfo is None:
+            written = written.replace(tzinfo=_dt.UTC)
+        if (now - written).total_seconds() > RESUME_KEY_MAX_AGE_SECONDS:
+            stale.append(b)
+    if not stale:
+        return
+    days = limits.IDEMPOTENCY_WINDOW_SECONDS // 86_400
+    affected = sum(b.size for b in stale)
+    raise _conflict(
+        f"Campaign {name!r} has {len(stale)} unfinished batch(es) ({affected:,} people) "
+        f"that were attempted more than {days - 1} days ago (first on "
+        f"{min(b.created_at for b in stale)}). Nothing was sent. OneSignal remembers "
+        f"idempotency keys for {days} days only, so if any of them did go out before the "
+        "interruption, resending now would push to those people a second time. Options: "
+        "check in the OneSignal dashboard (or client.view_notification) whether a "
+        f"notification named {name!r} reached them; if it did not, call "
+        "send(resend_expired=True) (onesig-nb send: --resend-expired) to send those "
+        "batches now; if it did, leave the campaign as it is (result() lists those "
+        "people as 'pending').",
+        "unfinished batches too old to resume safely",
+    )
+
+
+def started_mode(run: dict, *, fresh: ModeChoice, name: str) -> ModeChoice | None:
+    """The mode an auto campaign started with, when it differs from the ``fresh`` decision.
+
+    A started campaign keeps it while its batches are unchanged: their payloads and keys are
+    fixed in the journal, and re-deciding the mode (say, after a TagSync) must not turn
+    "already sent" or "resume" into a conflict. The caller keeps it only if the run still
+    matches under that mode. None: nothing to keep (same mode, or none recorded).
     """
     recorded = (run.get("settings") or {}).get("personalization")
-    fresh = camp._choice()
     if recorded not in ("none", "server", "client") or recorded == fresh.mode:
-        return
+        return None
     warning = ""
     if recorded == "server":
         warning = (
-            f"Campaign {camp.name!r} started in server mode: its batches keep their templated "
+            f"Campaign {name!r} started in server mode: its batches keep their templated "
             "payloads and keys (exactly-once), although the journal no longer proves the tags "
             f"({fresh.reason})."
         )
-    camp._pinned = ModeChoice(
+    return ModeChoice(
         recorded,
         f"kept from when this campaign started (its batches and keys are fixed); "
         f"started now it would be {fresh.mode}: {fresh.reason}",
         warning,
     )
-    if not camp._matches(run):
-        camp._pinned = None  # something did change: decide afresh
 
 
-def decide(camp: Any, *, extend: bool, resend_expired: bool = False) -> dict:
-    """Compare the journal with ``camp``; say what a send would do (no writes).
+def check_run(journal: Journal, *, name: str, app_id: str) -> tuple[dict | None, bool]:
+    """(the journal's run of campaign ``name`` or None, whether its batches move to ``app_id``).
 
-    ``state``: new | resume | sent | extend (a conflict raises :class:`CampaignConflict`).
+    Refuses a name that belongs to a tag sync, and a run of another app that already created
+    notifications there.
     """
-    camp._pinned = None
-    run = camp.journal.run(camp.name)
+    run = journal.run(name)
     if run is not None and run["kind"] != "campaign":
         raise _conflict(
-            f"{camp.name!r} is a tag sync in journal {str(camp.journal.path)!r}; "
+            f"{name!r} is a tag sync in journal {str(journal.path)!r}; "
             "give the campaign a different name.",
             "the name belongs to a tag sync",
         )
-    rebind = False
-    if run is not None and run["app_id"] and camp.app_id and run["app_id"] != camp.app_id:
-        if any(b.notification_id for b in camp.journal.batches(camp.name, kind=None)):
-            raise _conflict(
-                f"Campaign {camp.name!r} in journal {str(camp.journal.path)!r} belongs to app "
-                f"{run['app_id']}, but this client is app {camp.app_id}. Nothing was sent. Use "
-                "a new campaign name, or a separate journal file for each app.",
-                "it belongs to another OneSignal app",
-            )
-        # OneSignal created nothing under the old app id (e.g. it was mistyped): nobody got
-        # anything, so the unfinished batches may go to the corrected app with their keys.
-        rebind = True
-    existing = camp.journal.batches(camp.name, kind="send") if run else []
-    if existing and camp.personalization == "auto":
-        pin_started_mode(camp, run)
-    same = run is not None and camp._matches(run)
-    unfinished = [b for b in existing if b.state != "done"]
+    if run is None or not run["app_id"] or not app_id or run["app_id"] == app_id:
+        return run, False
+    if any(b.notification_id for b in journal.batches(name, kind=None)):
+        raise _conflict(
+            f"Campaign {name!r} in journal {str(journal.path)!r} belongs to app "
+            f"{run['app_id']}, but this client is app {app_id}. Nothing was sent. Use "
+            "a new campaign name, or a separate journal file for each app.",
+            "it belongs to another OneSignal app",
+        )
+    # OneSignal created nothing under the old app id (e.g. it was mistyped): nobody got
+    # anything, so the unfinished batches may go to the corrected app with their keys.
+    return run, True
+
+
+def decide(
+    *,
+    name: str,
+    journal: Journal,
+    run: dict | None,
+    existing: Sequence[Batch],
+    rebind_app: bool,
+    cohort_fingerprint: str,
+    message_fingerprint: str,
+    usable_ids: Sequence[str],
+    plan_all: Callable[[], Sequence[Batch]],
+    plan_for: Callable[[list[str], int], Sequence[Batch]],
+    extend: bool,
+    resend_expired: bool = False,
+) -> Decision:
+    """Compare the journal with what the campaign would send now; say what a send would do.
+
+    :param run: the journal's run (:func:`check_run`); ``existing`` its send batches
+    :param cohort_fingerprint: who gets what now (compared with the run's)
+    :param message_fingerprint: the message and settings now (compared with the run's)
+    :param usable_ids: the cohort's usable external ids, each once
+    :param plan_all: the batches of the whole cohort (a new campaign)
+    :param plan_for: ``(ids, first seq)`` -> the batches for those ids (``extend``)
+    :raises CampaignConflict: the campaign changed since it started and ``extend`` is False,
+        or unfinished batches are too old to resume (without ``resend_expired``)
+    """
+    same = (
+        run is not None
+        and run["cohort_fingerprint"] == cohort_fingerprint
+        and run["message_fingerprint"] == message_fingerprint
+    )
+    unfinished = tuple(b for b in existing if b.state != "done")
     if not resend_expired:
-        refuse_expired(camp.name, unfinished)
+        refuse_expired(name, unfinished)
+    base = dict(run=run, existing=tuple(existing), unfinished=unfinished, rebind_app=rebind_app)
     if not existing:
-        new = camp._all_batches()
-        first = camp.journal.next_seq(camp.name) if run else 0
+        new = list(plan_all())
+        first = journal.next_seq(name) if run else 0
         if first:  # test sends came first and hold the lowest numbers
             new = [dataclasses.replace(b, seq=b.seq + first) for b in new]
-        state = "new"
-    elif same:
-        new = []
-        state = "resume" if unfinished else "sent"
-    elif not extend:
-        message_changed = run["message_fingerprint"] != camp._content_fingerprint()
-        cohort_changed = run["cohort_fingerprint"] != camp._cohort_fingerprint()
+        return Decision("new", new=tuple(new), **base)
+    if same:
+        return Decision("resume" if unfinished else "sent", **base)
+    if not extend:
+        message_changed = run["message_fingerprint"] != message_fingerprint
+        cohort_changed = run["cohort_fingerprint"] != cohort_fingerprint
         if message_changed and cohort_changed:
             # a new message can switch personalization, which fingerprints the cohort
             # differently: call the cohort changed only when its people did
-            cohort_changed = set(camp._valid_ids()[0]) != camp.journal.targeted_ids(camp.name)
+            cohort_changed = set(usable_ids) != journal.targeted_ids(name)
         what = [
             w
             for w, changed in (("cohort", cohort_changed), ("message or settings", message_changed))
             if changed
         ] or ["message or settings"]
         raise _conflict(
-            conflict_text(camp, what, existing, unfinished),
+            conflict_text(
+                what,
+                name=name,
+                journal=journal,
+                usable_ids=usable_ids,
+                existing=existing,
+                unfinished=unfinished,
+            ),  # fmt: skip
             "different message" if len(what) > 1 or what[0] != "cohort" else "different cohort",
         )
-    else:
-        reached = camp.journal.targeted_ids(camp.name)
-        ids = [i for i in camp._valid_ids()[0] if i not in reached]
-        new = camp._planned(ids, camp.journal.next_seq(camp.name)) if ids else []
-        state = "extend"
-    return {
-        "run": run,
-        "existing": existing,
-        "unfinished": unfinished,
-        "new": new,
-        "state": state,
-        "rebind_app": rebind,
-    }
+    reached = journal.targeted_ids(name)
+    ids = [i for i in usable_ids if i not in reached]
+    new = tuple(plan_for(ids, journal.next_seq(name))) if ids else ()
+    return Decision("extend", new=new, **base)
 
 
 def _conflict(text: str, short: str) -> CampaignConflict:
@@ -138,17 +252,25 @@ def _conflict(text: str, short: str) -> CampaignConflict:
     return exc
 
 
-def conflict_text(camp: Any, what: list[str], existing: list[Batch], unfinished: list) -> str:
-    """Why a changed campaign is refused, and what to do instead."""
-    where = f"(journal {str(camp.journal.path)!r})"
+def conflict_text(
+    what: list[str],
+    *,
+    name: str,
+    journal: Journal,
+    usable_ids: Sequence[str],
+    existing: Sequence[Batch],
+    unfinished: Sequence[Batch],
+) -> str:
+    """Why a changed campaign is refused (``what`` changed), and what to do instead."""
+    where = f"(journal {str(journal.path)!r})"
     changed = " and ".join(what)
-    reached = camp.journal.targeted_ids(camp.name)
-    new = sum(1 for i in camp._valid_ids()[0] if i not in reached)
+    reached = journal.targeted_ids(name)
+    new = sum(1 for i in usable_ids if i not in reached)
     if unfinished:
         waiting = sum(b.size for b in unfinished)
         done = sum(b.size for b in existing if b.state == "done")
         return (
-            f"Campaign {camp.name!r} {where} is unfinished: {len(unfinished)} of "
+            f"Campaign {name!r} {where} is unfinished: {len(unfinished)} of "
             f"{len(existing)} batches ({waiting:,} people) are not confirmed sent, and its "
             f"{changed} changed since it started. Nothing was sent. Call "
             f"send(extend=True): it first finishes those batches with their original keys "
@@ -158,142 +280,160 @@ def conflict_text(camp: Any, what: list[str], existing: list[Batch], unfinished:
         )
     if new == 0:
         return (
-            f"Campaign {camp.name!r} {where} already reached everyone in this cohort with a "
+            f"Campaign {name!r} {where} already reached everyone in this cohort with a "
             f"different {changed}. Nothing was sent. To send the new version, give it a new "
             "campaign name (people already reached get a second push). send(extend=True) "
             "would add nobody: there is no one left this campaign has not reached."
         )
     return (
-        f"Campaign {camp.name!r} was already sent {where} with a different {changed}. "
+        f"Campaign {name!r} was already sent {where} with a different {changed}. "
         f"Nothing was sent. Call send(extend=True) to send it only to the {people(new)} "
         "this campaign has not reached yet, or use a new campaign name to send it to "
         "everyone again as a new campaign (people already reached get it a second time)."
     )
 
 
-def nothing_note(camp: Any, d: dict) -> str:
+def nothing_note(d: Decision, *, name: str) -> str:
     """The note of a send that had nothing left to send."""
-    run = d["run"] or {}
+    run = d.run or {}
     when = run.get("finished_at") or run.get("updated_at") or "earlier"
-    if d["state"] == "extend":
-        return (
-            f"Campaign {camp.name!r}: everyone in this cohort was already reached; "
-            "nothing was sent."
-        )
+    if d.state == "extend":
+        return f"Campaign {name!r}: everyone in this cohort was already reached; nothing was sent."
     return (
-        f"Campaign {camp.name!r} was already sent ({when}); nothing was sent again. "
+        f"Campaign {name!r} was already sent ({when}); nothing was sent again. "
         "To send the same message again on purpose, use a new campaign name."
     )
 
 
-def build_plan(camp: Any, *, extend: bool = False, resend_expired: bool = False) -> CampaignPlan:
-    """What ``send()`` would do now: nothing is sent and nothing is written.
+def build_plan(
+    d: Decision,
+    *,
+    name: str,
+    recipients: int,
+    duplicates: int,
+    findings: list,
+    choice: ModeChoice,
+    plan_all: Callable[[], Sequence[Batch]],
+    platforms: tuple[str, ...],
+    exclude_platforms: tuple[str, ...],
+    app_id: str,
+    api: str,
+    key_hint: str,
+    max_workers: int,
+) -> CampaignPlan:
+    """The plan of decision ``d``: what ``send()`` would do now (nothing sent or written).
 
-    A message that cannot be rendered (a Liquid syntax error) gives a ``blocked`` plan that
-    lists the error among its checks instead of raising.
+    :param recipients: people in the cohort; ``duplicates`` the repeated ids dropped
+    :param findings: the message's lint findings for this cohort
+    :param choice: the personalization mode the decision was made in
+    :param plan_all: the whole cohort's batches (shown when nothing is left to send)
+    :param app_id: the client's app (the sample request shows it)
+    :param api: the client's API generation (which dialect encodes the sample request)
+    :param key_hint: the client's API key masked (the sample request's header shows it)
+    :param max_workers: the client's concurrency (for the duration estimate)
     """
-    note, blocked = "", ""
-    try:
-        d = camp._decide(extend=extend, resend_expired=resend_expired)
-    except CampaignConflict as exc:
-        d = {"state": "conflict", "unfinished": [], "new": [], "existing": []}
-        note, blocked = str(exc), getattr(exc, "short", "")
-    except ValidationError:
-        if not [f for f in camp._lint() if f.severity == "error"]:
-            raise  # not a message error the checks can show: let it say what happened
-        return _blocked_plan(camp)
-    todo = d["unfinished"] + d["new"]
-    if d["state"] == "resume":
+    note = d.conflict
+    todo = d.todo
+    if d.state == "resume":
         note = (
             f"Unfinished: send() resumes {count(len(todo), 'batch', 'batches')} with their "
             "original keys, so nobody gets it twice."
         )
-    if len(camp.cohort) == 0:
+    if recipients == 0:
         note = "The cohort is empty: nobody to send to."
-    duplicates = camp._valid_ids()[2]
     if duplicates:
         dup = (
             f"{duplicates:,} duplicate external id(s) in the cohort were dropped: each "
             "person is sent to once."
         )
         note = f"{note} {dup}".strip()
-    all_batches = todo or (d["existing"] if d["state"] == "sent" else camp._all_batches())
-    choice = camp._choice()
-    findings = camp._lint()
+    shown = todo or (d.existing if d.state == "sent" else tuple(plan_all()))
     if choice.warning:
-        from onesig_nb.message import Finding
-
-        findings = [Finding("warning", "personalization-tags-unproven", choice.warning)]
-        findings += camp._lint()
-    requests = len(todo) if d["state"] != "conflict" else 0
+        findings = [Finding("warning", "personalization-tags-unproven", choice.warning), *findings]
+    requests = len(todo) if d.state != "conflict" else 0
     return CampaignPlan(
-        name=camp.name,
-        state=d["state"],
-        recipients=len(camp.cohort),
+        name=name,
+        state=d.state,
+        recipients=recipients,
         to_send=sum(b.size for b in todo),
-        batches=len(all_batches),
+        batches=len(shown),
         requests=requests,
-        platforms=camp.platforms,
+        platforms=platforms,
         personalization=choice.mode,
         reason=choice.reason,
-        api=camp.api,
-        estimated_seconds=estimate_seconds(requests, camp.client),
-        findings=findings,
-        sample_payload=camp._sample(all_batches[0]) if all_batches else {},
+        api=api,
+        estimated_seconds=estimate_seconds(requests, max_workers=max_workers),
+        findings=list(findings),
+        sample_payload=sample_request(shown[0], app_id=app_id, api=api, key_hint=key_hint)
+        if shown
+        else {},
         note=note,
         duplicates=duplicates,
-        caveats=caveats(camp),
-        blocked=blocked,
+        caveats=caveats(exclude_platforms),
+        blocked=d.conflict_short,
     )
 
 
-def _blocked_plan(camp: Any) -> CampaignPlan:
+def blocked_plan(
+    *,
+    name: str,
+    recipients: int,
+    duplicates: int,
+    findings: list,
+    personalization: str,
+    platforms: tuple[str, ...],
+    exclude_platforms: tuple[str, ...],
+    api: str,
+) -> CampaignPlan:
     """The plan of a message with errors that stop it from being rendered at all."""
     return CampaignPlan(
-        name=camp.name,
+        name=name,
         state="blocked",
-        recipients=len(camp.cohort),
+        recipients=recipients,
         to_send=0,
         batches=0,
         requests=0,
-        platforms=camp.platforms,
-        personalization=camp.personalization,
+        platforms=platforms,
+        personalization=personalization,
         reason="decided once the message has no errors",
-        api=camp.api,
+        api=api,
         estimated_seconds=0.0,
-        findings=camp._lint(),
+        findings=list(findings),
         note="",
-        duplicates=camp._valid_ids()[2],
-        caveats=caveats(camp),
+        duplicates=duplicates,
+        caveats=caveats(exclude_platforms),
         blocked="errors in the checks",
     )
 
 
-def caveats(camp: Any) -> list[str]:
+def caveats(exclude_platforms: Sequence[str]) -> list[str]:
     """What the plan's numbers do not say (what 'sent' means, excluded platforms)."""
     out = [SENT_MEANS]
-    if camp.exclude_platforms:
+    if exclude_platforms:
         out.append(
-            f"exclude_platforms={camp.exclude_platforms}: people whose only devices are "
-            f"{' / '.join(camp.exclude_platforms)} get nothing from this push, yet are counted "
+            f"exclude_platforms={tuple(exclude_platforms)}: people whose only devices are "
+            f"{' / '.join(exclude_platforms)} get nothing from this push, yet are counted "
             "'sent' (OneSignal accepted the request and does not say per person which "
             "devices it pushed to). report() shows delivery per platform."
         )
     return out
 
 
-def check_confirmation(camp: Any, confirm: bool | int | None, count: int) -> None:
-    """Refuse a send above ``confirm_above`` without ``confirm``, or confirmed for a different
-    number of people than it would now reach."""
-    if type(confirm) is int and confirm not in (count, len(camp.cohort)):
+def check_confirmation(
+    confirm: bool | int | None, to_send: int, *, name: str, recipients: int, confirm_above: int
+) -> None:
+    """Refuse a send to ``to_send`` people above ``confirm_above`` without ``confirm``, or
+    confirmed for a different number of people than it would now reach (``to_send``, or the
+    cohort's ``recipients``)."""
+    if type(confirm) is int and confirm not in (to_send, recipients):
         raise ConfirmationRequired(
-            f"Campaign {camp.name!r} was confirmed for {confirm:,} people, but it would now "
-            f"send to {count:,} (the cohort or the journal changed since). Nothing was sent. "
-            f"Check campaign.plan(), then call send(confirm={count})."
+            f"Campaign {name!r} was confirmed for {confirm:,} people, but it would now "
+            f"send to {to_send:,} (the cohort or the journal changed since). Nothing was sent. "
+            f"Check campaign.plan(), then call send(confirm={to_send})."
         )
-    if count > camp.confirm_above and not (confirm is True or type(confirm) is int):
+    if to_send > confirm_above and not (confirm is True or type(confirm) is int):
         raise ConfirmationRequired(
-            f"Campaign {camp.name!r} would send to {count:,} people, more than "
-            f"confirm_above={camp.confirm_above:,}. Nothing was sent. Check campaign.plan(), "
-            f"then call send(confirm={count}) (or send(confirm=True))."
+            f"Campaign {name!r} would send to {to_send:,} people, more than "
+            f"confirm_above={confirm_above:,}. Nothing was sent. Check campaign.plan(), "
+            f"then call send(confirm={to_send}) (or send(confirm=True))."
         )

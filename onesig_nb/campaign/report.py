@@ -10,13 +10,10 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from onesig_nb._html import banner, card, count, count_cells, people
+from onesig_nb._html import banner, card, count_cells
+from onesig_nb._words import agree, count, people
 
 __all__ = ["REPORT_WORDS", "CampaignReport"]
-
-
-def _are(n: int, plural: str, singular: str) -> str:
-    return singular if n == 1 else plural
 
 
 #: Delivery statistics in plain words (OneSignal's field -> what the report shows).
@@ -79,7 +76,7 @@ class CampaignReport:
         """``146 people were accepted by OneSignal; 130 devices received it, 12 clicked.``"""
         t = self.totals
         text = (
-            f"{people(self.targeted)} {_are(self.targeted, 'were', 'was')} accepted by "
+            f"{people(self.targeted)} {agree(self.targeted, 'was', 'were')} accepted by "
             f"OneSignal; {count(t['successful'], 'device')} received it; "
             f"{count(t['converted'], 'click')}. People count once; "
             "devices count each phone or browser (a person can have several, and platforms the "

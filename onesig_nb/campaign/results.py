@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from onesig_nb import onesignal as _onesignal  # noqa: F401  (import order: see campaign_batches)
-from onesig_nb.campaign.views import CampaignReport, CampaignResult
+from onesig_nb.campaign.protocols import PushClient
+from onesig_nb.campaign.report import CampaignReport
+from onesig_nb.campaign.views import CampaignResult
 from onesig_nb.config import ENV_APP_ID
 from onesig_nb.errors import JournalError
 from onesig_nb.journal import Journal, open_journal
@@ -161,7 +162,7 @@ def failure_note(journal: Journal, name: str, frame: Any) -> str:
 def fetch_report(
     journal: Journal,
     name: str,
-    client: Any,
+    client: PushClient,
     *,
     poll_interval: float = 2.0,
     timeout: float = 120.0,

@@ -22,18 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from onesig_nb._html import (
-    banner,
-    card,
-    count,
-    count_cells,
-    duration_text,
-    people,
-    table_caption,
-    tags_text,
-)
-from onesig_nb.campaign.batches import as_cohort, client_secret
-from onesig_nb.config import redact
+from onesig_nb._html import banner, card, count_cells, table_caption
+from onesig_nb._words import count, duration_text, people, tags_text
+from onesig_nb.campaign.batches import as_cohort
+from onesig_nb.campaign.protocols import TagClient
 from onesig_nb.errors import CampaignConflict, ValidationError
 from onesig_nb.journal import Journal, open_journal
 from onesig_nb.onesignal import limits
@@ -218,7 +210,7 @@ class TagSync:
         self,
         name: str,
         cohort: Any,
-        client: Any,
+        client: TagClient,
         *,
         tags: Iterable[str],
         journal: Journal | str | os.PathLike = "campaigns.sqlite",
@@ -248,7 +240,7 @@ class TagSync:
 
     @property
     def app_id(self) -> str:
-        return str(getattr(self.client, "app_id", "") or "")
+        return str(self.client.app_id or "")
 
     def _desired(self) -> dict[str, dict[str, str]]:
         df = self.cohort.df
@@ -358,7 +350,6 @@ class TagSync:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, desc=self.name, unit="req")
-        secret = client_secret(self.client)
         done, buffer = 0, []
         passes = max(len(ps) for ps in parts.values())
         try:
@@ -372,7 +363,7 @@ class TagSync:
                 ]
                 for res in self.client.iter_tag_edits(edits):
                     eid, idx = res.edit.ref
-                    err = None if res.ok else redact(f"{res.error}", secret)
+                    err = None if res.ok else self.client.redact(f"{res.error}")
                     buffer.append((eid, idx, res.edit.tags, bool(res.ok), res.status, err))
                     prev = outcome.get(eid, ("updated", {}, None))
                     if res.ok:

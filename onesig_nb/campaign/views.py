@@ -1,7 +1,8 @@
 """What a campaign shows: its plan, its result and its delivery report (plain data + HTML).
 
-Kept apart from :mod:`onesig_nb.campaign.campaign` so the sending logic stays short; every class here is
-built by :class:`~onesig_nb.campaign.campaign.Campaign` and only formats what it is given.
+Kept apart from :mod:`onesig_nb.campaign.campaign` so the sending logic stays short; every class
+here is built by :class:`~onesig_nb.campaign.campaign.Campaign` and only formats what it is
+given.
 """
 
 from __future__ import annotations
@@ -12,17 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from onesig_nb._html import (
-    banner,
-    card,
-    count,
-    count_cells,
-    duration_text,
-    people,
-    platform_text,
-    table_caption,
-)
-from onesig_nb.campaign.report import CampaignReport  # re-exported: it lived here first
+from onesig_nb._html import banner, card, count_cells, table_caption
+from onesig_nb._words import agree, count, duration_text, people, platform_text
 
 __all__ = [
     "FIX_CHECKS",
@@ -30,7 +22,6 @@ __all__ = [
     "SENT_MEANS",
     "STATE_NAMES",
     "CampaignPlan",
-    "CampaignReport",
     "CampaignResult",
 ]
 
@@ -233,10 +224,6 @@ class CampaignPlan:
         return card(f"Plan for campaign {self.name}", inner, css_class="onesig-plan")
 
 
-def _are(n: int, plural: str, singular: str) -> str:
-    return singular if n == 1 else plural
-
-
 @dataclass
 class CampaignResult:
     """What a ``send()`` achieved: one row per recipient, from the journal, plus a summary.
@@ -306,13 +293,13 @@ class CampaignResult:
         n = s["unsubscribed"]
         if n:
             parts.append(
-                f"{n:,} {_are(n, 'are', 'is')} unsubscribed and {_are(n, 'were', 'was')} skipped."
+                f"{n:,} {agree(n, 'is', 'are')} unsubscribed and {agree(n, 'was', 'were')} skipped."
             )
         n = s["not_reached"]
         if n:
             parts.append(
-                f"{n:,} {_are(n, 'are', 'is')} not in this OneSignal app (or "
-                f"{_are(n, 'have', 'has')} no subscribed device) and got nothing."
+                f"{n:,} {agree(n, 'is', 'are')} not in this OneSignal app (or "
+                f"{agree(n, 'has', 'have')} no subscribed device) and got nothing."
             )
         if s["invalid"]:
             parts.append(f"{count(s['invalid'], 'empty id')} skipped.")

@@ -322,6 +322,9 @@ class Dialect:
     # -- bodies -----------------------------------------------------------------------------
 
     def notification_body(self, app_id: str, req: NotificationRequest) -> dict[str, Any]:
+        """The create-notification body of ``req``: app id, payload, targeting, idempotency key
+        and platform flags. The one encoder: the client sends it, and a campaign's plan shows it
+        as its sample request, so the plan shows exactly what goes out."""
         clash = _TARGETING_KEYS.intersection(req.payload)
         if clash:
             raise ValidationError(

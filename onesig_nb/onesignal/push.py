@@ -1,17 +1,30 @@
-"""Splitting one push into per-request batches, and the result of the whole push.
+"""Batches and their idempotency keys: the one place that cuts ids into requests and keys them.
 
 A push to any number of external ids becomes ``ceil(n / limit)`` create-notification requests
-(2,000 ids legacy, 20,000 current). The ids are sorted first, so the same set of ids in any order
-makes the same batches. Each batch gets its own idempotency key, derived from the push's key AND
-the batch's content (its sorted ids, the payload, the platforms): resending the same push with the
-same key can never deliver a batch twice, and a call that reuses a key with different ids or a
-different payload gets new batch keys, so OneSignal sends it instead of replaying an old answer
-(which would silently skip the new people).
+(2,000 ids legacy, 20,000 current). Each batch gets its own idempotency key, a uuid5 over an
+anchor and the sha256 of the batch's canonical content (ids, payload, platforms), so a resend
+with the same anchor can never deliver a batch twice, while a batch with other ids or another
+payload gets a new key and is sent instead of replaying an old answer (which would silently skip
+the new people).
+
+Two callers anchor keys here, and nowhere else:
+
+- :meth:`OneSignal.send_push <onesig_nb.onesignal.client.OneSignal.send_push>` anchors on the
+  caller's key (:func:`batch_key`); its ids and platforms are sorted first, so the same set in
+  any order makes the same batches and keys.
+- a :class:`~onesig_nb.campaign.Campaign` anchors on its name and the batch's kind under
+  :data:`KEY_NAMESPACE` (:func:`campaign_batch_key`); its batches keep the order its journal
+  fixed, so the ids are hashed in that order.
+
+Both encodings are frozen: campaign journals in the field hold their keys, and a caller may
+resend a push with its key within OneSignal's 30 days. ``tests/campaign/test_batch_keys.py``
+pins known values of both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,17 +35,66 @@ import orjson
 from onesig_nb.errors import ValidationError
 from onesig_nb.onesignal.models import NotificationRequest, NotificationResponse
 
-__all__ = ["PushResult", "batch_key", "split_push", "unique_ids"]
+__all__ = [
+    "KEY_NAMESPACE",
+    "PushResult",
+    "batch_key",
+    "campaign_batch_key",
+    "canonical_json",
+    "chunks",
+    "split_push",
+    "unique_ids",
+    "valid_ids",
+]
+
+#: Namespace of every campaign batch key (uuid5). Fixed forever: changing it would give a resumed
+#: campaign new keys, and OneSignal would push its unfinished batches a second time.
+KEY_NAMESPACE = "6f1c2a52-6e0f-5b7a-9a51-0c3e5d1b7a10"
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON (sorted keys, no spaces, UTF-8 kept): the text campaign keys and
+    fingerprints hash. Its exact output is frozen with the keys (see the module docstring)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _sha256(text: bytes) -> str:
+    return hashlib.sha256(text).hexdigest()
+
+
+def valid_ids(external_ids: Iterable[Any]) -> tuple[list[str], list, int]:
+    """(usable ids, each once, first occurrence kept; unusable ids; duplicates dropped).
+
+    An id is usable when it is a string with something besides blanks in it.
+    """
+    valid: list[str] = []
+    invalid: list = []
+    seen: set[str] = set()
+    duplicates = 0
+    for eid in external_ids:
+        if not (isinstance(eid, str) and eid.strip()):
+            invalid.append(eid)
+        elif eid in seen:
+            duplicates += 1
+        else:
+            seen.add(eid)
+            valid.append(eid)
+    return valid, invalid, duplicates
 
 
 def unique_ids(external_ids: Iterable[Any]) -> list[str]:
     """External ids as strings, duplicates dropped (first occurrence kept), blanks refused."""
     if isinstance(external_ids, str):
         raise ValidationError("external_ids must be a list of ids, not one string.")
-    ids = list(dict.fromkeys(str(i) for i in external_ids if i is not None))
-    if "" in ids:
+    ids, blank, _ = valid_ids(str(i) for i in external_ids if i is not None)
+    if blank:
         raise ValidationError("An external id is empty; drop blank ids before sending.")
     return ids
+
+
+def chunks(ids: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    """``ids`` cut into tuples of at most ``size``, in order."""
+    return [tuple(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
 def batch_key(
@@ -41,10 +103,11 @@ def batch_key(
     payload: Mapping[str, Any],
     platforms: Sequence[str] | None = None,
 ) -> str:
-    """The idempotency key of one batch: ``uuid5(key, sha256(sorted ids, payload, platforms))``.
+    """The key of one batch of a push: ``uuid5(key, sha256(sorted ids, payload, platforms))``.
 
     Same key and same content give the same batch key (a resend is replayed, never delivered
     twice); any change of ids, payload or platforms gives a new one (it is sent, not replayed).
+    A key that is not a UUID is turned into one (uuid5 of its text).
     """
     try:
         namespace = uuid.UUID(str(idempotency_key))
@@ -55,10 +118,22 @@ def batch_key(
         "p": payload,
         "pl": sorted(platforms) if platforms is not None else None,
     }
-    canon = orjson.dumps(
-        content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
-    )
-    return str(uuid.uuid5(namespace, hashlib.sha256(canon).hexdigest()))
+    text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return str(uuid.uuid5(namespace, _sha256(text)))
+
+
+def campaign_batch_key(
+    campaign: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    external_ids: Sequence[str],
+    platforms: Sequence[str] | None,
+) -> str:
+    """The key of one batch of a campaign: uuid5 over the campaign name, the batch kind
+    (``send``, ``test-0``, ...) and the sha256 of its content, ids in batch order."""
+    text = canonical_json({"p": payload, "ids": list(external_ids), "pl": platforms})
+    digest = _sha256(text.encode())
+    return str(uuid.uuid5(uuid.UUID(KEY_NAMESPACE), f"{campaign}\x1f{kind}\x1f{digest}"))
 
 
 def split_push(
@@ -71,20 +146,16 @@ def split_push(
 ) -> list[NotificationRequest]:
     """One :class:`NotificationRequest` per ``limit`` ids (sorted), keyed by :func:`batch_key`."""
     payload = dict(payload)
-    ids = sorted(external_ids)
-    reqs = []
-    for index, start in enumerate(range(0, len(ids), limit)):
-        chunk = tuple(ids[start : start + limit])
-        reqs.append(
-            NotificationRequest(
-                payload=payload,
-                external_ids=chunk,
-                idempotency_key=batch_key(idempotency_key, chunk, payload, platforms),
-                platforms=platforms,
-                ref=index,
-            )
+    return [
+        NotificationRequest(
+            payload=payload,
+            external_ids=chunk,
+            idempotency_key=batch_key(idempotency_key, chunk, payload, platforms),
+            platforms=platforms,
+            ref=index,
         )
-    return reqs
+        for index, chunk in enumerate(chunks(sorted(external_ids), limit))
+    ]
 
 
 @dataclass(frozen=True)

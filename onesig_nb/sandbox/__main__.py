@@ -9,6 +9,7 @@ import sys
 import tempfile
 
 from onesig_nb.sandbox.faults import FAULT_KINDS
+from onesig_nb.sandbox.limits import DEFAULT_MAX_TAGS_PER_USER
 from onesig_nb.sandbox.runner import KEY_ENV, ServerOptions, serve, write_ready
 
 
@@ -28,6 +29,19 @@ def _parser() -> argparse.ArgumentParser:
         help='"default" for the documented limits, or JSON such as {"create": 150}',
     )
     p.add_argument("--seed", type=int, default=0, help="seed for conversions")
+    p.add_argument(
+        "--max-tags",
+        type=int,
+        default=DEFAULT_MAX_TAGS_PER_USER,
+        help=f"tags one user may hold, as your plan allows (default {DEFAULT_MAX_TAGS_PER_USER}; "
+        "0 = no cap)",
+    )
+    p.add_argument(
+        "--tag-delay-s",
+        type=float,
+        default=0.0,
+        help="seconds before a tag edit reaches personalization (OneSignal: allow 60+)",
+    )
     p.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests to fail")
     p.add_argument(
         "--fault-kinds",
@@ -76,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         faults=faults,
         parent_pid=args.parent_pid,
+        max_tags=args.max_tags or None,
+        tag_delay_s=args.tag_delay_s,
     )
 
     def ready(info: dict) -> None:

@@ -13,6 +13,8 @@ never logged, delayed, rate limited or faulted, so "zero new requests" checks st
     PUT    /_sandbox/faults   {rate, kinds, seed, stall_seconds};  DELETE /_sandbox/faults
     PUT    /_sandbox/latency  {"ms": 50}
     PUT    /_sandbox/rate_limits {"limits": true | {...} | null}
+    GET    /_sandbox/clock                  {"now": unix s, "iso", "offset_s"}
+    POST   /_sandbox/clock  {"seconds": n}  move the clock forward, deliver what is due
     POST   /_sandbox/reset                  forget users, notifications, deliveries, log
     POST   /_sandbox/shutdown               stop the server process
 """
@@ -25,7 +27,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from onesig_nb.sandbox import users
+from onesig_nb.sandbox import notify, users
 from onesig_nb.sandbox.faults import FaultPlan
 from onesig_nb.sandbox.responses import Response, basic_error
 
@@ -58,7 +60,7 @@ async def handle(app: SandboxApp, req: Request) -> Response:
         body = orjson.loads(req.body) if req.body else None
     except orjson.JSONDecodeError:
         return basic_error(400, "The request body is not valid JSON")
-    route = req.path[len(PREFIX) :].rstrip("/")
+    route = (req.raw_path or req.path)[len(PREFIX) :].rstrip("/")
     try:
         resp = _route(app, req.method, route, req.query, body)
     except (ValueError, TypeError, KeyError) as exc:
@@ -72,6 +74,15 @@ def _route(app: SandboxApp, method: str, route: str, query: dict, body: Any) -> 
     store = app.store
     if route == "info" and method == "GET":
         return Response(200, _info(app))
+    if route == "clock" and method == "GET":
+        return Response(200, store.clock.to_dict())
+    if route == "clock" and method == "POST":
+        seconds = float((body or {}).get("seconds", 0))
+        if seconds != seconds or seconds in (float("inf"), float("-inf")):
+            raise ValueError("seconds must be a finite number")
+        store.advance(seconds)
+        delivered = notify.deliver_due(store, seed=app.seed)
+        return Response(200, store.clock.to_dict() | {"delivered": delivered}, wrote=True)
     if route == "users" and method == "POST":
         if not isinstance(body, list):
             raise ValueError("POST /_sandbox/users takes a JSON array of user records")
@@ -125,4 +136,7 @@ def _info(app: SandboxApp) -> dict[str, Any]:
         "faults": app.faults.to_dict(),
         "rate_limits": app.limiter.to_dict(),
         "db": app.store.path,
+        "max_tags": app.store.max_tags,
+        "tag_delay_s": app.store.tag_delay_s,
+        "clock": app.store.clock.to_dict(),
     }

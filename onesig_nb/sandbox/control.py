@@ -21,10 +21,12 @@ import tempfile
 import time
 import weakref
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from onesig_nb.errors import SandboxError
+from onesig_nb.sandbox.limits import DEFAULT_MAX_TAGS_PER_USER
 from onesig_nb.sandbox.runner import KEY_ENV
 
 log = logging.getLogger("onesig_nb.sandbox")
@@ -37,7 +39,8 @@ SEED_CHUNK = 5_000
 DELIVERY_COLUMNS = ["notification_id", "external_id", "platform", "heading", "subtitle",
                     "contents", "url", "status", "converted", "subscription_id", "error"]  # fmt: skip
 NOTIFICATION_COLUMNS = ["id", "idempotency_key", "api", "created_at", "recipients", "canceled",
-                        "contents", "headings", "request"]  # fmt: skip
+                        "contents", "headings", "request", "state", "send_after", "remaining",
+                        "completed_at"]  # fmt: skip
 REQUEST_COLUMNS = ["seq", "method", "path", "status", "api", "idempotency_key", "fault",
                    "applied", "at"]  # fmt: skip
 USER_COLUMNS = ["external_id", "onesignal_id", "tags", "subscriptions"]
@@ -47,6 +50,32 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]):
     import pandas as pd
 
     return pd.DataFrame(rows, columns=columns)
+
+
+def _json_value(value: Any) -> Any:
+    """A tag value as plain JSON (numpy scalars unwrapped; NaN/NA dropped as "no tag").
+
+    The server turns JSON values into OneSignal's tag strings (``True`` -> "true", ``42.0``
+    -> "42"), so the value is sent as it is, not as Python's ``str()``.
+    """
+    if hasattr(value, "item") and not isinstance(value, (str, bytes, list, dict, tuple)):
+        try:
+            value = value.item()
+        except (ValueError, TypeError, AttributeError):
+            pass
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    return str(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return None
+    return str(value)
 
 
 def _record(rec: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,12 +89,17 @@ def _record(rec: Mapping[str, Any]) -> dict[str, Any]:
         subscribed = subscribed.strip().lower() in ("true", "1", "yes", "t", "y")
     elif subscribed is None or (isinstance(subscribed, float) and subscribed != subscribed):
         subscribed = True
-    return {
+    out = {
         "external_id": str(rec["external_id"]),
         "platform": str(rec.get("platform") or "ios"),
         "subscribed": bool(subscribed),
-        "tags": {str(k): str(v) for k, v in dict(tags).items() if v is not None},
+        "tags": {str(k): j for k, v in dict(tags).items() if (j := _json_value(v)) is not None},
     }
+    for name in ("language", "timezone"):
+        text = _text_or_none(rec.get(name))
+        if text is not None:
+            out[name] = text
+    return out
 
 
 class Sandbox:
@@ -95,6 +129,8 @@ class Sandbox:
         rate_limits: Any = None,
         seed: int = 0,
         faults: Mapping[str, Any] | None = None,
+        max_tags: int | None = DEFAULT_MAX_TAGS_PER_USER,
+        tag_delay_s: float = 0.0,
     ) -> None:
         self._proc: subprocess.Popen | None = None
         self._tempdir: str | None = None
@@ -102,12 +138,16 @@ class Sandbox:
             self._tempdir = tempfile.mkdtemp(prefix="onesig-sandbox-")
             db = os.path.join(self._tempdir, "sandbox.sqlite")
         self.db = os.fspath(db)
-        self._start(port, app_id, api_key, latency_ms, rate_limits, seed, faults)
+        if rate_limits and isinstance(rate_limits, Mapping):
+            _check_rate_groups(rate_limits)
+        extra = ["--max-tags", str(int(max_tags or 0)), "--tag-delay-s", str(float(tag_delay_s))]
+        self._start(port, app_id, api_key, latency_ms, rate_limits, seed, faults, extra)
 
     # -- lifecycle --------------------------------------------------------------------------
-    def _start(self, port, app_id, api_key, latency_ms, rate_limits, seed, faults) -> None:
+    def _start(self, port, app_id, api_key, latency_ms, rate_limits, seed, faults, extra) -> None:
         argv = [sys.executable, "-m", "onesig_nb.sandbox", "--quiet", "--port", str(port)]
         argv += ["--db", self.db, "--seed", str(seed), "--parent-pid", str(os.getpid())]
+        argv += extra
         if app_id:
             argv += ["--app-id", app_id]
         if latency_ms:
@@ -241,10 +281,15 @@ class Sandbox:
         return self._admin("GET", "info")
 
     def add_users(self, records: Any) -> int:
-        """Add users (DataFrame or dicts: external_id, platform, subscribed=True, tags={}).
+        """Add users (DataFrame or dicts: external_id, platform, subscribed=True, tags={},
+        language, timezone).
 
         Each record adds one push subscription; records sharing an external id give that
-        user several subscriptions. Returns the number of records added.
+        user several subscriptions. ``language`` is the subscription's (device) language,
+        which picks the push text (default: a ``language`` tag if the record has one, else
+        "en"); ``timezone`` an IANA name for ``delayed_option="timezone"`` (default UTC).
+        Tag values are stored as OneSignal stores JSON values: ``True`` -> "true",
+        ``42.0`` -> "42". Returns the number of records added.
         """
         if hasattr(records, "to_dict"):
             records = records.to_dict("records")
@@ -318,8 +363,38 @@ class Sandbox:
         return self._admin("PUT", "rate_limits", {"limits": spec})["rate_limits"]
 
     def reset(self) -> None:
-        """Forget users, notifications, deliveries and the request log; clear faults/limits."""
+        """Forget users, notifications, deliveries and the request log; clear faults/limits;
+        set the clock back to the wall clock."""
         self._admin("POST", "reset")
+
+    # -- clock ------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The sandbox's time (an aware UTC datetime): the wall clock plus every advance."""
+        return datetime.fromtimestamp(self._admin("GET", "clock")["now"], UTC)
+
+    def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> datetime:
+        """Move the sandbox clock forward and deliver every notification that falls due.
+
+        Scheduled (``send_after``) and time-zone-delayed notifications, idempotency windows
+        (30 days) and the tag-propagation delay all run on this clock. Returns the new time.
+        """
+        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+        if total < 0:
+            raise SandboxError("The sandbox clock only moves forward: advance by >= 0.")
+        now = self._admin("POST", "clock", {"seconds": total})["now"]
+        return datetime.fromtimestamp(now, UTC)
+
+
+def _check_rate_groups(spec: Mapping[str, Any]) -> None:
+    from onesig_nb.sandbox.faults import DEFAULT_RATE_LIMITS
+
+    unknown = sorted(set(spec) - set(DEFAULT_RATE_LIMITS))
+    if unknown:
+        raise SandboxError(
+            f"Unknown rate-limit group {unknown[0]!r}; use {sorted(DEFAULT_RATE_LIMITS)}."
+        )
 
 
 def _read_ready(fd: int, proc: subprocess.Popen, timeout: float) -> dict[str, Any]:

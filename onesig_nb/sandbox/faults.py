@@ -17,19 +17,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from onesig_nb.onesignal import limits
+from onesig_nb.sandbox import limits
 
 FAULT_KINDS = ("429", "503", "reset", "stall")
 DEFAULT_STALL_SECONDS = 35.0
 DEFAULT_RETRY_AFTER = 1
 MAX_BUCKETS = 100_000  # per-user buckets kept before idle ones are dropped
 
-#: endpoint group -> default requests per second (the "Rate limits" reference, free plan)
+#: endpoint group -> default requests per second (the "Rate limits" reference, free plan);
+#: "view" covers view message and view user, 1/s per app with its own bucket
 DEFAULT_RATE_LIMITS = {
     "create": limits.CREATE_NOTIFICATION_PER_SECOND_FREE,
     "users": limits.USER_UPDATES_PER_SECOND,
     "per_user": limits.USER_UPDATES_PER_USER_PER_SECOND,
+    "view": limits.VIEW_PER_SECOND,
 }
+#: group -> bucket size when it is larger than one second's budget ("10 requests/sec
+#: look-back" on view calls, docs: rate-limits)
+BURSTS = {"view": limits.VIEW_BURST}
 
 
 @dataclass
@@ -137,8 +142,9 @@ class RateLimiter:
         levels = []
         for key in keys:
             rate = self.limits[key[0]]
-            tokens, at = self.buckets.get(key, (rate, now))
-            tokens = min(rate, tokens + (now - at) * rate)
+            size = max(rate, BURSTS.get(key[0], 0.0))
+            tokens, at = self.buckets.get(key, (size, now))
+            tokens = min(size, tokens + (now - at) * rate)
             if tokens < 1.0:
                 return max(1, math.ceil((1.0 - tokens) / rate))
             levels.append((key, tokens))

@@ -33,6 +33,8 @@ class ServerOptions:
     seed: int = 0
     faults: dict[str, Any] | None = None
     parent_pid: int | None = None
+    max_tags: int | None = None
+    tag_delay_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +80,8 @@ def serve(opts: ServerOptions, *, on_ready=None) -> int:
         rate_limits=opts.rate_limits,
         seed=opts.seed,
         faults=opts.faults,
+        max_tags=opts.max_tags,
+        tag_delay_s=opts.tag_delay_s,
     )
     config = uvicorn.Config(
         app,

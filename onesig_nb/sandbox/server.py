@@ -15,7 +15,7 @@ import struct
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
@@ -66,6 +66,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     scope: dict[str, Any]
+    raw_path: str = ""
 
     def json(self) -> Any:
         return orjson.loads(self.body) if self.body else None
@@ -75,9 +76,21 @@ class BodyTooLarge(Exception):
     pass
 
 
+def raw_path(scope: dict[str, Any]) -> str:
+    """The request path as sent, still percent-encoded (ASGI ``raw_path``; ``path`` is decoded).
+
+    Routes are matched on this so an encoded "/" (``a%2Fb``) stays inside its segment, and each
+    segment is decoded exactly once (limits table, ``url_path_ids``).
+    """
+    raw = scope.get("raw_path")
+    if not raw:
+        return scope["path"]
+    return urlsplit(raw.decode("latin-1")).path
+
+
 def match(method: str, path: str):
-    """(route, params) for an API path, (None, 'method') for a known path with another
-    method, or (None, None)."""
+    """(route, params) for a percent-encoded API path, (None, 'method') for a known path with
+    another method, or (None, None). Each parameter is decoded once."""
     known_path = False
     for m, rx, api, group, handler, structured in COMPILED:
         found = rx.fullmatch(path)
@@ -101,8 +114,12 @@ class SandboxApp:
         rate_limits: Any = None,
         seed: int = 0,
         faults: dict[str, Any] | None = None,
+        max_tags: int | None = None,
+        tag_delay_s: float = 0.0,
     ) -> None:
         self.store = store
+        store.max_tags = max_tags
+        store.tag_delay_s = float(tag_delay_s)
         self.app_id = app_id
         self.api_key = api_key
         self.latency_ms = float(latency_ms)
@@ -133,6 +150,11 @@ class SandboxApp:
         if fut is not None and not fut.done():
             fut.set_result(None)
 
+    def deliver_due(self) -> None:
+        """Deliver scheduled notifications whose time has come (before answering anything)."""
+        if notify.deliver_due(self.store, seed=self.seed):
+            self.durable()
+
     # -- ASGI -------------------------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -147,7 +169,8 @@ class SandboxApp:
             body, error = b"", basic_error(413, f"Request body over {MAX_BODY_BYTES:,} bytes")
         query = {k: v[-1] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        req = Request(scope["method"], scope["path"], query, headers, body, scope)
+        req = Request(scope["method"], scope["path"], query, headers, body, scope, raw_path(scope))
+        self.deliver_due()
         if req.path.startswith(admin.PREFIX):
             resp = error or await admin.handle(self, req)
             await self._send(send, resp)
@@ -194,7 +217,7 @@ class SandboxApp:
 
     # -- API requests -----------------------------------------------------------------------
     async def _api(self, req: Request, send, error: Response | None) -> None:
-        route, params = match(req.method, req.path)
+        route, params = match(req.method, req.raw_path)
         api = route[0] if route else ("legacy" if req.path.startswith("/api/v1/") else "current")
         if self.latency_ms > 0:
             await asyncio.sleep(self.latency_ms / 1000)
@@ -275,8 +298,9 @@ class SandboxApp:
         if handler in ("view_notification", "cancel"):
             if req.query.get("app_id") != self.app_id:
                 return basic_error(400, "app_id not found. Include ?app_id=<your app id>.")
-            fn = notify.view if handler == "view_notification" else notify.cancel
-            return fn(store, params[0], app_id=self.app_id)
+            if handler == "view_notification":
+                return notify.view(store, params[0], app_id=self.app_id, api=api)
+            return notify.cancel(store, params[0], app_id=self.app_id)
         if params[0] != self.app_id:
             if handler == "legacy_tags":
                 return Response(400, {"errors": ["app_id not found"], "success": False})

@@ -14,10 +14,17 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from onesig_nb.sandbox.clock import Clock
+from onesig_nb.sandbox.limits import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_TIMEZONE,
+    IDEMPOTENCY_WINDOW_SECONDS,
+    TAG_CAP_ERROR,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,7 +40,10 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     platform TEXT NOT NULL,
     type TEXT NOT NULL,
     enabled INTEGER NOT NULL,
-    token TEXT
+    token TEXT,
+    language TEXT NOT NULL DEFAULT 'en',
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    created_at REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (external_id);
 CREATE TABLE IF NOT EXISTS notifications (
@@ -45,13 +55,32 @@ CREATE TABLE IF NOT EXISTS notifications (
     response TEXT NOT NULL,
     recipients INTEGER NOT NULL,
     canceled INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    send_after REAL,
+    completed_at REAL
 );
 CREATE TABLE IF NOT EXISTS replies (
     idempotency_key TEXT PRIMARY KEY,
     status INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    at REAL NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS scheduled (
+    notification_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    language TEXT NOT NULL,
+    due_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scheduled_due ON scheduled (due_at);
+CREATE INDEX IF NOT EXISTS scheduled_notification ON scheduled (notification_id);
+CREATE TABLE IF NOT EXISTS tag_log (
+    external_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    before TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tag_log_user ON tag_log (external_id, at);
 CREATE TABLE IF NOT EXISTS deliveries (
     notification_id TEXT NOT NULL,
     external_id TEXT NOT NULL,
@@ -68,6 +97,17 @@ CREATE TABLE IF NOT EXISTS requests (
     api TEXT, idempotency_key TEXT, fault TEXT, applied INTEGER, at REAL NOT NULL
 );
 """
+
+#: Columns added since the first store files were written: (table, column, declaration).
+#: A store file from an older sandbox gains them on open (SQLite ADD COLUMN keeps the rows).
+MIGRATIONS = (
+    ("subscriptions", "language", "TEXT NOT NULL DEFAULT 'en'"),
+    ("subscriptions", "timezone", "TEXT NOT NULL DEFAULT 'UTC'"),
+    ("subscriptions", "created_at", "REAL NOT NULL DEFAULT 0"),
+    ("notifications", "send_after", "REAL"),
+    ("notifications", "completed_at", "REAL"),
+    ("replies", "at", "REAL NOT NULL DEFAULT 0"),
+)
 
 KEY_SALT = "onesig-sandbox:"
 
@@ -95,8 +135,16 @@ DELIVERY_COLUMNS = (
 )
 
 
+class TagCapExceeded(Exception):
+    """An edit that would leave a user holding more tags than the plan allows."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(TAG_CAP_ERROR.format(n=cap))
+        self.cap = cap
+
+
 class Store:
-    """SQLite persistence for one sandbox app."""
+    """SQLite persistence for one sandbox app, on the sandbox's own :class:`Clock`."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -104,9 +152,34 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
         self.db.executescript(SCHEMA)
+        stored = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        self.clock = Clock(float(stored.get("clock_offset", 0.0)))
+        #: tags per user the plan allows (None = no cap); set by the server
+        self.max_tags: int | None = None
+        #: seconds a tag edit takes to reach personalization (0 = at once); set by the server
+        self.tag_delay_s = 0.0
         self.dirty = False
         self.db.execute("BEGIN")
+        self._next_due = self.next_due()
+
+    def _migrate(self) -> None:
+        for table, column, decl in MIGRATIONS:
+            cols = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if cols and column not in cols:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward and remember the offset (it survives a restart)."""
+        now = self.clock.advance(seconds)
+        self.write(
+            "INSERT OR REPLACE INTO meta VALUES ('clock_offset', ?)", (repr(self.clock.offset),)
+        )
+        return now
 
     # -- transactions ---------------------------------------------------------------------
     def write(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
@@ -194,36 +267,84 @@ class Store:
         oid = str(uuid.uuid4())
         self.write(
             "INSERT INTO users (external_id, onesignal_id, tags, created_at) VALUES (?,?,?,?)",
-            (external_id, oid, "{}", time.time()),
+            (external_id, oid, "{}", self.now()),
         )
         return oid
 
     def add_subscription(
-        self, external_id: str, platform: str, enabled: bool, token: str | None = None
+        self,
+        external_id: str,
+        platform: str,
+        enabled: bool,
+        token: str | None = None,
+        *,
+        language: str = DEFAULT_LANGUAGE,
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> str:
         sid = str(uuid.uuid4())
         self.write(
-            "INSERT INTO subscriptions VALUES (?,?,?,?,?,?)",
-            (sid, external_id, platform, SUBSCRIPTION_TYPES[platform], int(enabled), token),
+            "INSERT INTO subscriptions (id, external_id, platform, type, enabled, token,"
+            " language, timezone, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                sid,
+                external_id,
+                platform,
+                SUBSCRIPTION_TYPES[platform],
+                int(enabled),
+                token,
+                language,
+                timezone,
+                self.now(),
+            ),
         )
         return sid
 
     def subscriptions(self, external_id: str) -> list[dict[str, Any]]:
         return self.rows(
-            "SELECT id, platform, type, enabled, token FROM subscriptions WHERE external_id = ?",
+            "SELECT id, platform, type, enabled, token, language, timezone FROM subscriptions"
+            " WHERE external_id = ? ORDER BY rowid",
             (external_id,),
         )
 
     def patch_tags(self, external_id: str, tags: Mapping[str, str]) -> bool:
-        """Merge ``tags`` into the user's tags (``""`` deletes). False if no such user."""
-        patch = {k: (None if v == "" else v) for k, v in tags.items()}
-        cur = self.write(
-            "UPDATE users SET tags = json_patch(tags, ?) WHERE external_id = ?",
-            (json.dumps(patch), external_id),
-        )
-        return cur.rowcount > 0
+        """Merge ``tags`` into the user's tags (``""`` deletes). False if no such user.
 
-    def tags_of(self, external_ids: list[str]) -> dict[str, dict[str, str]]:
+        Raises :class:`TagCapExceeded` when the result would hold more than ``max_tags``
+        (limits table, ``tag_cap``: even an update or delete that leaves the user over it).
+        One UPDATE in the common case (SQLite's ``json_patch``; null deletes a key), so the
+        sandbox keeps its tag-edit throughput.
+        """
+        patch = json.dumps({k: (None if v == "" else v) for k, v in tags.items()})
+        before = None
+        if self.tag_delay_s > 0:
+            before = self.one("SELECT tags FROM users WHERE external_id = ?", (external_id,))
+        if self.max_tags is None:
+            cur = self.write(
+                "UPDATE users SET tags = json_patch(tags, ?) WHERE external_id = ?",
+                (patch, external_id),
+            )
+        else:
+            cur = self.write(
+                "UPDATE users SET tags = json_patch(tags, ?1) WHERE external_id = ?2"
+                " AND (SELECT COUNT(*) FROM json_each(json_patch(tags, ?1))) <= ?3",
+                (patch, external_id, self.max_tags),
+            )
+        if cur.rowcount:
+            if before is not None:  # what personalization still sees for tag_delay_s
+                self.write(
+                    "INSERT INTO tag_log VALUES (?,?,?)", (external_id, self.now(), before[0])
+                )
+            return True
+        if self.max_tags is None:
+            return False
+        if self.one("SELECT 1 FROM users WHERE external_id = ?", (external_id,)) is None:
+            return False
+        raise TagCapExceeded(self.max_tags)
+
+    def tags_of(
+        self, external_ids: list[str], *, as_of: float | None = None
+    ) -> dict[str, dict[str, str]]:
+        """Each user's tags; with ``as_of``, as they were then (needs the tag log)."""
         out: dict[str, dict[str, str]] = {}
         for start in range(0, len(external_ids), 500):
             chunk = external_ids[start : start + 500]
@@ -232,46 +353,82 @@ class Store:
                 f"SELECT external_id, tags FROM users WHERE external_id IN ({marks})", chunk
             ):
                 out[ext] = json.loads(tags)
+            if as_of is None:
+                continue
+            for ext, before in self.db.execute(
+                "SELECT external_id, before FROM tag_log WHERE rowid IN (SELECT MIN(rowid)"
+                f" FROM tag_log WHERE at > ? AND external_id IN ({marks}) GROUP BY external_id)",
+                (as_of, *chunk),
+            ):
+                out[ext] = json.loads(before)
         return out
 
-    def subscriptions_of(self, external_ids: list[str]) -> dict[str, list[tuple[str, str, int]]]:
-        out: dict[str, list[tuple[str, str, int]]] = {}
+    def subscriptions_of(
+        self, external_ids: list[str]
+    ) -> dict[str, list[tuple[str, str, int, str, str, float]]]:
+        """external id -> [(id, platform, enabled, language, timezone, created_at)]."""
+        out: dict[str, list[tuple[str, str, int, str, str, float]]] = {}
         for start in range(0, len(external_ids), 500):
             chunk = external_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for ext, sid, platform, enabled in self.db.execute(
-                "SELECT external_id, id, platform, enabled FROM subscriptions "
-                f"WHERE external_id IN ({marks}) ORDER BY rowid",
+            for ext, *sub in self.db.execute(
+                "SELECT external_id, id, platform, enabled, language, timezone, created_at"
+                f" FROM subscriptions WHERE external_id IN ({marks}) ORDER BY rowid",
                 chunk,
             ):
-                out.setdefault(ext, []).append((sid, platform, enabled))
+                out.setdefault(ext, []).append(tuple(sub))
         return out
 
     def all_users(self) -> list[dict[str, Any]]:
         users = self.rows("SELECT external_id, onesignal_id, tags FROM users ORDER BY rowid")
-        subs = self.rows("SELECT external_id, platform, enabled FROM subscriptions ORDER BY rowid")
+        subs = self.rows(
+            "SELECT external_id, platform, enabled, language, timezone FROM subscriptions"
+            " ORDER BY rowid"
+        )
         by_user: dict[str, list[dict[str, Any]]] = {}
         for s in subs:
             by_user.setdefault(s["external_id"], []).append(
-                {"platform": s["platform"], "subscribed": bool(s["enabled"])}
+                {
+                    "platform": s["platform"],
+                    "subscribed": bool(s["enabled"]),
+                    "language": s["language"],
+                    "timezone": s["timezone"],
+                }
             )
         for u in users:
             u["tags"] = json.loads(u["tags"])
             u["subscriptions"] = by_user.get(u["external_id"], [])
         return users
 
-    # -- notifications --------------------------------------------------------------------
+    # -- idempotency ----------------------------------------------------------------------
     def reply_for(self, key: str) -> tuple[int, dict[str, Any]] | None:
-        row = self.one("SELECT status, body FROM replies WHERE idempotency_key = ?", (key,))
-        return (row[0], json.loads(row[1])) if row else None
+        """The remembered answer for ``key`` within the 30-day window, else None.
+
+        An expired key is forgotten: its reply is dropped and the old notification keeps no
+        key, so the next request with it is a new notification (v1.2.2 ``external_id``).
+        """
+        row = self.one("SELECT status, body, at FROM replies WHERE idempotency_key = ?", (key,))
+        if row is None:
+            return None
+        if row[2] < self.now() - IDEMPOTENCY_WINDOW_SECONDS:
+            self.write("DELETE FROM replies WHERE idempotency_key = ?", (key,))
+            self.write(
+                "UPDATE notifications SET idempotency_key = NULL WHERE idempotency_key = ?", (key,)
+            )
+            return None
+        return row[0], json.loads(row[1])
 
     def remember_reply(self, key: str, status: int, body: dict[str, Any]) -> None:
-        self.write("INSERT OR REPLACE INTO replies VALUES (?,?,?)", (key, status, json.dumps(body)))
+        self.write(
+            "INSERT OR REPLACE INTO replies (idempotency_key, status, body, at) VALUES (?,?,?,?)",
+            (key, status, json.dumps(body), self.now()),
+        )
 
-    def add_notification(self, row: dict[str, Any], deliveries: list[tuple]) -> None:
+    # -- notifications --------------------------------------------------------------------
+    def add_notification(self, row: dict[str, Any]) -> None:
         self.write(
             "INSERT INTO notifications (id, api, idempotency_key, app_id, request, response,"
-            " recipients, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            " recipients, created_at, send_after) VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 row["id"],
                 row["api"],
@@ -280,9 +437,36 @@ class Store:
                 json.dumps(row["request"]),
                 json.dumps(row["response"]),
                 row["recipients"],
-                time.time(),
+                row["created_at"],
+                row["send_after"],
             ),
         )
+
+    def schedule(self, rows: list[tuple]) -> None:
+        """(notification_id, external_id, subscription_id, platform, language, due_at) rows."""
+        self.dirty = True
+        self.db.executemany("INSERT INTO scheduled VALUES (?,?,?,?,?,?)", rows)
+        soonest = min((r[5] for r in rows), default=None)
+        if soonest is not None and (self._next_due is None or soonest < self._next_due):
+            self._next_due = soonest
+
+    def next_due(self) -> float | None:
+        row = self.one("SELECT MIN(due_at) FROM scheduled")
+        return row[0] if row else None
+
+    def due(self, now: float) -> list[dict[str, Any]]:
+        """Scheduled deliveries whose time has come, oldest first (cheap when none is)."""
+        if self._next_due is None or self._next_due > now:
+            return []
+        rows = self.rows(
+            "SELECT rowid AS rid, * FROM scheduled WHERE due_at <= ? ORDER BY due_at, rowid",
+            (now,),
+        )
+        if not rows:
+            self._next_due = self.next_due()
+        return rows
+
+    def add_deliveries(self, deliveries: list[tuple], done_rowids: list[int] = ()) -> None:
         self.dirty = True
         self.db.executemany(
             "INSERT INTO deliveries (notification_id, external_id, platform, heading, subtitle,"
@@ -290,6 +474,28 @@ class Store:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             deliveries,
         )
+        if done_rowids:
+            self.db.executemany(
+                "DELETE FROM scheduled WHERE rowid = ?", [(r,) for r in done_rowids]
+            )
+            self._next_due = self.next_due()
+
+    def finish_if_done(self, notification_id: str, at: float) -> None:
+        """Set ``completed_at`` once nothing of the notification is left to deliver."""
+        left = self.one(
+            "SELECT COUNT(*) FROM scheduled WHERE notification_id = ?", (notification_id,)
+        )[0]
+        if not left:
+            self.write(
+                "UPDATE notifications SET completed_at = ? WHERE id = ? AND completed_at IS NULL"
+                " AND canceled = 0",
+                (at, notification_id),
+            )
+
+    def remaining(self, notification_id: str) -> int:
+        return self.one(
+            "SELECT COUNT(*) FROM scheduled WHERE notification_id = ?", (notification_id,)
+        )[0]
 
     def notification(self, notification_id: str) -> dict[str, Any] | None:
         rows = self.rows("SELECT * FROM notifications WHERE id = ?", (notification_id,))
@@ -309,22 +515,28 @@ class Store:
             (notification_id,),
         ):
             counts[status] = counts.get(status, 0) + n
-            if converted:
-                counts["converted"] += n
-            stats = per_platform.setdefault(platform, {"successful": 0, "failed": 0, "errored": 0})
+            stats = per_platform.setdefault(platform, {})
             key = {"sent": "successful"}.get(status, status)
             stats[key] = stats.get(key, 0) + n
+            if converted:
+                counts["converted"] += n
+                stats["converted"] = stats.get("converted", 0) + n
         counts["platforms"] = per_platform
         return counts
 
-    def cancel(self, notification_id: str) -> bool:
-        cur = self.write("UPDATE notifications SET canceled = 1 WHERE id = ?", (notification_id,))
-        return cur.rowcount > 0
+    def cancel(self, notification_id: str) -> int:
+        """Drop what is still scheduled and mark the notification canceled; rows dropped."""
+        cur = self.write("DELETE FROM scheduled WHERE notification_id = ?", (notification_id,))
+        self.write("UPDATE notifications SET canceled = 1 WHERE id = ?", (notification_id,))
+        self._next_due = self.next_due()
+        return cur.rowcount
 
     def notifications(self) -> list[dict[str, Any]]:
         rows = self.rows(
-            "SELECT id, idempotency_key, api, created_at, recipients, canceled, request"
-            " FROM notifications ORDER BY created_at, rowid"
+            "SELECT id, idempotency_key, api, created_at, recipients, canceled, request,"
+            " send_after, completed_at, (SELECT COUNT(*) FROM scheduled s"
+            " WHERE s.notification_id = n.id) AS remaining"
+            " FROM notifications n ORDER BY created_at, rowid"
         )
         for r in rows:
             req = json.loads(r.pop("request"))
@@ -332,6 +544,7 @@ class Store:
             r["contents"] = req.get("contents")
             r["headings"] = req.get("headings")
             r["request"] = req
+            r["state"] = state_of(r)
         return rows
 
     def deliveries(self, notification_id: str | None = None) -> list[dict[str, Any]]:
@@ -367,7 +580,21 @@ class Store:
             "notifications",
             "replies",
             "deliveries",
+            "scheduled",
+            "tag_log",
             "requests",
         ):
             self.write(f"DELETE FROM {table}")
+        self.write("DELETE FROM meta WHERE key = 'clock_offset'")
+        self.clock.offset = 0.0
+        self._next_due = None
         self.commit()
+
+
+def state_of(row: Mapping[str, Any]) -> str:
+    """ "canceled", "delivered", "sending" (some delivered, some scheduled) or "scheduled"."""
+    if row["canceled"]:
+        return "canceled"
+    if row["completed_at"] is not None:
+        return "delivered"
+    return "scheduled" if row["remaining"] and row["remaining"] == row["recipients"] else "sending"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from onesig_nb.onesignal import limits
+from onesig_nb.sandbox import limits
 from onesig_nb.sandbox.responses import TAG_LIMIT_PER_REQUEST, Response, structured_error
-from onesig_nb.sandbox.store import PLATFORM_OF_TYPE, SUBSCRIPTION_TYPES, Store
+from onesig_nb.sandbox.schedule import zone
+from onesig_nb.sandbox.store import PLATFORM_OF_TYPE, SUBSCRIPTION_TYPES, Store, TagCapExceeded
 
 NOT_FOUND_LEGACY = "No players found for given external_user_id"
 
@@ -38,9 +39,10 @@ def legacy_edit_tags(store: Store, external_id: str, body: Any) -> Response:
         return Response(400, {"errors": ['The body must be {"tags": {...}}'], "success": False})
     try:
         tags = check_tags(body["tags"])
-    except BadTags as exc:
+        found = store.patch_tags(external_id, tags)
+    except (BadTags, TagCapExceeded) as exc:
         return Response(400, {"errors": [str(exc)], "success": False})
-    if not store.patch_tags(external_id, tags):
+    if not found:
         return Response(404, {"errors": [NOT_FOUND_LEGACY], "success": False})
     return Response(200, {"success": True}, wrote=True)
 
@@ -73,10 +75,14 @@ def update_user(store: Store, label: str, external_id: str, body: Any) -> Respon
             check_tags(tags)
         except BadTags as exc:
             return structured_error(400, "invalid-tags", str(exc))
-    if store.user(external_id) is None:
+    if tags:  # one statement: patch_tags also says whether the user exists
+        try:
+            if not store.patch_tags(external_id, tags):
+                return _not_found(external_id)
+        except TagCapExceeded as exc:
+            return structured_error(400, "tag-limit", str(exc))
+    elif store.user(external_id) is None:
         return _not_found(external_id)
-    if tags:
-        store.patch_tags(external_id, tags)
     return Response(202, {"properties": props}, wrote=bool(tags))
 
 
@@ -107,16 +113,18 @@ def user_view(store: Store, external_id: str, app_id: str) -> dict[str, Any] | N
     user = store.user(external_id)
     if user is None:
         return None
-    now = int(time.time())
+    now = int(store.now())
+    subs = store.subscriptions(external_id)
     return {
         "properties": {
             "tags": user["tags"],
-            "language": user["tags"].get("language", "en"),
+            "language": subs[0]["language"] if subs else limits.DEFAULT_LANGUAGE,
+            "timezone_id": subs[0]["timezone"] if subs else limits.DEFAULT_TIMEZONE,
             "first_active": now,
             "last_active": now,
         },
         "identity": {"external_id": external_id, "onesignal_id": user["onesignal_id"]},
-        "subscriptions": [_subscription_view(s, app_id) for s in store.subscriptions(external_id)],
+        "subscriptions": [_subscription_view(s, app_id) for s in subs],
     }
 
 
@@ -129,8 +137,16 @@ def get_user(store: Store, label: str, external_id: str, app_id: str) -> Respons
     return _not_found(external_id) if view is None else Response(200, view)
 
 
+def _text(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
 def create_user(store: Store, body: Any, app_id: str) -> Response:
-    """``POST /apps/{app_id}/users``: create (200) or extend (202) a user with subscriptions."""
+    """``POST /apps/{app_id}/users``: create (200) or extend (202) a user with subscriptions.
+
+    New subscriptions take ``properties.language`` and ``properties.timezone_id`` (v1.2.2
+    ``PropertiesObject``), else English and UTC.
+    """
     if not isinstance(body, dict):
         return structured_error(400, "invalid-body", "The body must be a JSON object")
     identity = body.get("identity") or {}
@@ -143,6 +159,12 @@ def create_user(store: Store, body: Any, app_id: str) -> Response:
         return structured_error(
             400, "invalid-body", "properties must be an object, subscriptions a list"
         )
+    language = _text(props.get("language"), limits.DEFAULT_LANGUAGE)
+    timezone = _text(props.get("timezone_id"), limits.DEFAULT_TIMEZONE)
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        return structured_error(400, "invalid-timezone", str(exc))
     records: list[dict[str, Any]] = []
     for sub in subs:
         platform = PLATFORM_OF_TYPE.get(sub.get("type")) if isinstance(sub, dict) else None
@@ -154,10 +176,9 @@ def create_user(store: Store, body: Any, app_id: str) -> Response:
             )
         records.append(
             {
-                "external_id": external_id,
                 "platform": platform,
                 "subscribed": sub.get("enabled", True) is not False,
-                "token": sub.get("token"),
+                "token": sub.get("token") if isinstance(sub.get("token"), str) else None,
             }
         )
     tags = props.get("tags") or {}
@@ -168,9 +189,19 @@ def create_user(store: Store, body: Any, app_id: str) -> Response:
     existed = store.user(external_id) is not None
     store.ensure_user(external_id)
     if tags:
-        store.patch_tags(external_id, tags)
+        try:
+            store.patch_tags(external_id, tags)
+        except TagCapExceeded as exc:
+            return structured_error(400, "tag-limit", str(exc))
     for rec in records:
-        store.add_subscription(external_id, rec["platform"], rec["subscribed"], rec["token"])
+        store.add_subscription(
+            external_id,
+            rec["platform"],
+            rec["subscribed"],
+            rec["token"],
+            language=language,
+            timezone=timezone,
+        )
     view = user_view(store, external_id, app_id) or {}
     reply = {
         "identity": view["identity"],
@@ -183,8 +214,38 @@ def create_user(store: Store, body: Any, app_id: str) -> Response:
     return Response(202 if existed else 200, reply, wrote=True)
 
 
+def tag_text(value: Any) -> str | None:
+    """The tag string OneSignal holds for a JSON value, as JavaScript's ``String()`` writes it.
+
+    Tags are strings; numbers and booleans are stringified (docs: add-user-data-tags: "42",
+    "true"/"false"). JSON has one number type, so ``42.0`` is the number 42 and becomes "42"
+    (limits table, ``seeded_tag_values``). None, NaN and ``""`` mean "no tag".
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, str):
+        return value
+    raise ValueError(
+        f"tag value {value!r}: tags are strings, numbers or booleans (no arrays or objects)"
+    )
+
+
 def add_users(store: Store, records: Iterable[Mapping[str, Any]]) -> int:
-    """Seed users: each record adds one subscription and merges its tags. Returns records added."""
+    """Seed users: each record adds one subscription and merges its tags. Returns records added.
+
+    A record: ``external_id``, ``platform`` ("ios", "android", "web"), ``subscribed`` (True),
+    ``tags`` ({}), ``language`` and ``timezone`` of the subscription (IANA name). Without
+    ``language`` a ``language`` tag, if any, gives it (the sample roster keeps the device
+    language there), else English; without ``timezone``, UTC.
+    """
     n = 0
     for rec in records:
         ext = rec.get("external_id")
@@ -197,11 +258,25 @@ def add_users(store: Store, records: Iterable[Mapping[str, Any]]) -> int:
         tags = rec.get("tags") or {}
         if not isinstance(tags, dict):
             raise ValueError(f"record {n}: tags must be an object")
+        clean = {str(k): t for k, v in tags.items() if (t := tag_text(v)) is not None}
+        language = _text(rec.get("language"), _text(clean.get("language"), ""))
+        timezone = _text(rec.get("timezone"), limits.DEFAULT_TIMEZONE)
+        zone(timezone)
         store.ensure_user(ext)
-        clean = {k: str(v) for k, v in tags.items() if v is not None}
         if clean:
-            store.patch_tags(ext, clean)
-        store.add_subscription(ext, platform, _truthy(rec.get("subscribed", True)))
+            try:
+                store.patch_tags(ext, clean)
+            except TagCapExceeded as exc:
+                raise ValueError(
+                    f"record {n} ({ext}): {exc}. Pass Sandbox(max_tags=...) for your plan."
+                ) from None
+        store.add_subscription(
+            ext,
+            platform,
+            _truthy(rec.get("subscribed", True)),
+            language=language or limits.DEFAULT_LANGUAGE,
+            timezone=timezone,
+        )
         n += 1
     return n
 

@@ -1,5 +1,8 @@
 """Small in-memory stand-ins for the client (Contract 4) and a Cohort (Contract 2).
 
+:class:`FakeClient` provides the client protocols a campaign and a tag sync use
+(:class:`~onesig_nb.campaign.protocols.PushClient`, :class:`~onesig_nb.campaign.protocols.TagClient`),
+including ``redact`` and ``key_hint``, which the campaign uses instead of ever seeing the key.
 The fake client honours idempotency keys like OneSignal does (a repeated key replays the first
 answer and pushes nothing), logs every request, and can be told to fail some batches, so the
 campaign layer's exactly-once logic is tested in milliseconds.
@@ -13,6 +16,8 @@ import uuid
 
 import pandas as pd
 
+from onesig_nb.campaign.protocols import PushClient, TagClient
+from onesig_nb.config import mask, redact
 from onesig_nb.errors import APIError, TransportError
 from onesig_nb.onesignal.models import (
     NotificationResponse,
@@ -49,15 +54,16 @@ class FakeCohort:
         return FakeCohort(self.df[self.df["external_id"].isin(wanted)])
 
 
-class FakeClient:
-    """Implements the Contract-4 methods the campaign layer uses."""
+class FakeClient(PushClient, TagClient):
+    """Implements the client protocols the campaign layer uses (subclassing them declares it,
+    so a type checker flags a missing member)."""
 
     def __init__(self, *, max_ids=20_000, api="current", unsubscribed=(), app_id="app-1"):
         self.app_id = app_id
         self.api = api
-        self.max_ids_per_request = max_ids
+        self.max_ids = max_ids
         self.max_workers = 4
-        self.api_key = FAKE_KEY
+        self.key_hint = mask(FAKE_KEY)
         self.unsubscribed = set(unsubscribed)
         self.requests: list[dict] = []  # every HTTP request "made"
         self.replies: dict[str, NotificationResponse] = {}
@@ -69,6 +75,13 @@ class FakeClient:
         self.missing_users: set[str] = set()  # tag edits answer 404 user-not-found
         self.raise_after = None  # (n, exception): raise it after n responses (AuthError, ...)
         self._ids = itertools.count(1)
+
+    @property
+    def max_ids_per_request(self) -> int:
+        return self.max_ids
+
+    def redact(self, text: str) -> str:
+        return redact(text, FAKE_KEY)
 
     def iter_notifications(self, reqs):
         for n, req in enumerate(reqs):

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from onesig_nb.campaign.campaign import Campaign, batch_key, campaigns
+from onesig_nb.campaign import Campaign, campaigns
 from onesig_nb.errors import (
     CampaignConflict,
     ConfirmationRequired,
@@ -15,6 +15,7 @@ from onesig_nb.errors import (
 )
 from onesig_nb.journal import SCHEMA_VERSION, Journal
 from onesig_nb.message import Message
+from onesig_nb.onesignal.push import campaign_batch_key as batch_key
 
 from .fakes import FAKE_KEY, FakeClient, FakeCohort
 
@@ -300,8 +301,9 @@ def test_default_progress_is_a_tqdm_bar(journal, capsys):
 
 
 def test_journal_uses_wal_and_refuses_a_folder(journal, tmp_path):
-    j = Journal(journal)
-    assert j._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    Journal(journal)
+    with sqlite3.connect(journal) as conn:  # WAL is a property of the file: any reader sees it
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with pytest.raises(JournalError, match="is a folder"):
         Journal(tmp_path)
 
@@ -327,3 +329,18 @@ def test_changed_traits_alone_do_not_conflict_when_onesignal_renders(journal):
     )
     with pytest.raises(CampaignConflict, match="cohort"):
         changed.send(progress=False)
+
+
+def test_the_fake_and_the_real_client_provide_what_a_campaign_and_a_tag_sync_use():
+    from onesig_nb.campaign import PushClient, TagClient
+    from onesig_nb.onesignal import OneSignal
+
+    fake = FakeClient()
+    assert isinstance(fake, PushClient) and isinstance(fake, TagClient)
+    assert fake.redact(f"key {FAKE_KEY}") == f"key {fake.key_hint}"
+    real = OneSignal(
+        "00000000-0000-4000-8000-000000000001", FAKE_KEY, base_url="http://127.0.0.1:9"
+    )
+    with real:
+        assert isinstance(real, PushClient) and isinstance(real, TagClient)
+        assert FAKE_KEY not in real.redact(f"key {FAKE_KEY}") and FAKE_KEY[-4:] in real.key_hint

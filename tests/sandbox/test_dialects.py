@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from onesig_nb.onesignal import limits
+from onesig_nb.sandbox import limits
 from onesig_nb.sandbox.responses import ACCESS_DENIED, LEGACY_AUTH_ERROR, USER_AUTH_MISSING
 
 NO_SUBS = ["All included players are not subscribed"]
+KEY = "5f0c1b2e-8a3d-4c4e-9b1a-2d3e4f5a6b7c"
 
 
 def test_current_push_reports_unsubscribed_ids_and_ignores_unknown(api):
@@ -94,12 +95,13 @@ def test_conversions_are_a_deterministic_seeded_fraction(fresh_api):
     assert again.json()["converted"] == converted
 
 
-def test_cancel_marks_the_notification_canceled(api):
-    nid = api.push(["ana"]).json()["id"]
+def test_cancel_stops_a_scheduled_notification_and_marks_it_canceled(api):
+    nid = api.push(["ana"], send_after="2999-01-01T00:00:00Z").json()["id"]
     r = api.current("DELETE", f"/notifications/{nid}", params={"app_id": api.sb.app_id})
     assert r.json() == {"success": True}
     view = api.current("GET", f"/notifications/{nid}", params={"app_id": api.sb.app_id})
-    assert view.json()["canceled"] is True
+    assert view.json()["canceled"] is True and view.json()["remaining"] == 0
+    assert api.sb.deliveries(nid).empty
     missing = api.legacy("DELETE", "/notifications/nope", params={"app_id": api.sb.app_id})
     assert missing.status_code == 404
 
@@ -237,10 +239,10 @@ def test_malformed_json_unknown_routes_and_huge_bodies_are_4xx_json(api):
 def test_request_log_records_every_api_request_but_no_admin_calls(fresh_api):
     sb = fresh_api.sb
     assert sb.request_count() == 0
-    fresh_api.push(["ana"], idempotency_key="k-1")
+    fresh_api.push(["ana"], idempotency_key=KEY)
     fresh_api.current("GET", "/nowhere")
     sb.deliveries(), sb.users(), sb.notifications()
     log = sb.requests()
     assert list(log.path) == ["/notifications", "/nowhere"]
     assert list(log.status) == [200, 404]
-    assert log.idempotency_key[0] == "k-1" and log.api[0] == "current"
+    assert log.idempotency_key[0] == KEY and log.api[0] == "current"

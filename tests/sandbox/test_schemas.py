@@ -91,7 +91,17 @@ def test_current_notification_responses_match_v11(api):
         one,
         "delete",
         api.current("DELETE", f"/notifications/{nid}", params={"app_id": sb.app_id}),
+    )  # 400: already delivered
+    later = api.push(["ana"], send_after="2999-01-01T00:00:00Z").json()["id"]
+    check(
+        V11, one, "get", api.current("GET", f"/notifications/{later}", params={"app_id": sb.app_id})
     )
+    check(
+        V11,
+        one,
+        "delete",
+        api.current("DELETE", f"/notifications/{later}", params={"app_id": sb.app_id}),
+    )  # 200
     check(
         V11, one, "delete", api.current("DELETE", "/notifications/x", params={"app_id": sb.app_id})
     )
@@ -140,12 +150,19 @@ def test_legacy_responses_match_v1_and_error_shapes_match_v11(api):
         "get",
         api.legacy("GET", one, params={"app_id": sb.app_id}),
     )
+    later = api.push(["ana"], api="legacy", send_after="2999-01-01 00:00:00 GMT+0000").json()["id"]
+    for path in (f"/notifications/{later}", one):
+        viewed = api.legacy("GET", path, params={"app_id": sb.app_id})
+        check(V1, "/notifications/{notification_id}", "get", viewed)
     check(
         V1,
         "/notifications/{notification_id}",
         "delete",
-        api.legacy("DELETE", one, params={"app_id": sb.app_id}),
+        api.legacy("DELETE", f"/notifications/{later}", params={"app_id": sb.app_id}),
     )
+    delivered = api.legacy("DELETE", one, params={"app_id": sb.app_id})
+    assert delivered.status_code == 400
+    check(V11, "/notifications/{message_id}?app_id={app_id}", "delete", delivered)
     basic = _resolve(_spec(V11), {"$ref": "#/components/schemas/BasicErrorResponse"})
     bad = api.legacy("PUT", f"/apps/{sb.app_id}/users/ana", {"tags": {"a": 1}})
     assert bad.status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -38,6 +39,27 @@ def test_official_sdk_creates_with_include_aliases_and_views_it(official, seeded
     stats = official.get_notification(seeded.app_id, sent.id)
     assert stats.successful == 1 and stats.failed == 1 and stats.remaining == 0
     assert list(seeded.deliveries(sent.id).contents) == ["Hi Ana"]
+    with pytest.raises(onesignal.ApiException) as delivered:  # already sent: 400 (v11.6)
+        official.cancel_notification(seeded.app_id, sent.id)
+    assert delivered.value.status == 400
+
+
+def test_official_sdk_schedules_views_and_cancels(official, seeded):
+    sent = official.create_notification(
+        Notification(
+            app_id=seeded.app_id,
+            contents={"en": "Later"},
+            include_aliases={"external_id": ["ana"]},
+            target_channel="push",
+            send_after=datetime(2999, 1, 1, 9, tzinfo=UTC),
+        )
+    )
+    stats = official.get_notification(seeded.app_id, sent.id)
+    assert stats.remaining == 1 and stats.successful == 0
+    assert (
+        stats.send_after == int(datetime(2999, 1, 1, 9, tzinfo=UTC).timestamp())
+        and stats.get("completed_at") is None
+    )
     assert official.cancel_notification(seeded.app_id, sent.id).success is True
 
 
@@ -104,7 +126,13 @@ def test_community_sdk_sends_edits_tags_and_views(seeded):
     assert seeded.user_tags("bo")["vip"] == "yes"
     viewed = client.view_notification(sent.body["id"])
     assert viewed.body["successful"] == 1
-    assert client.cancel_notification(sent.body["id"]).body == {"success": True}
+    later = client.send_notification(
+        {"contents": {"en": "x"}, "include_external_user_ids": ["bo"], "send_after": "2999-01-01"}
+    )
+    assert client.cancel_notification(later.body["id"]).body == {"success": True}
+    with pytest.raises(OneSignalHTTPError) as sent_already:
+        client.cancel_notification(sent.body["id"])
+    assert sent_already.value.status_code == 400
 
 
 def test_community_sdk_errors_carry_the_first_error_text(seeded):
