@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from onesig_nb._words import count as count_words
 from onesig_nb._words import people
-from onesig_nb.message.rendering import LANG_FIELDS as _LANG_FIELDS
+from onesig_nb.message.rendering import LANG_FIELDS
 from onesig_nb.segment.tags import tags_from_traits
 
 __all__ = ["PERSONALIZATION_MODES", "ModeChoice", "TagProof", "choose_mode", "prove_synced_tags"]
@@ -124,7 +125,7 @@ def prove_synced_tags(
 
 
 def _languages(message: Any) -> set[str]:
-    return {lg for f in _LANG_FIELDS for lg, t in (getattr(message, f, None) or {}).items() if t}
+    return {lg for f in LANG_FIELDS for lg, t in (getattr(message, f, None) or {}).items() if t}
 
 
 def choose_mode(
@@ -186,7 +187,7 @@ def choose_mode(
             f"{proof.source_text(variables)}, which equal everyone's current traits",
         )
     texts = p.distinct_texts
-    count = f" ({texts:,} distinct text{'s' if texts != 1 else ''})" if texts is not None else ""
+    count = f" ({count_words(texts, 'distinct text')})" if texts is not None else ""
     return ModeChoice(
         "client", f"{PRE_RENDERED}{count}. Not one templated notification, because {why}"
     )

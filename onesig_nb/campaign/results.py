@@ -19,9 +19,9 @@ from onesig_nb.campaign.views import CampaignResult
 from onesig_nb.config import ENV_APP_ID
 from onesig_nb.errors import JournalError
 from onesig_nb.journal import Journal, open_journal
+from onesig_nb.onesignal.dialects import is_app_not_found
 
 #: OneSignal's answer to an unknown app id ("app_id not found"), in its known spellings.
-_APP_UNKNOWN = re.compile(r"app[ _]?id[^.]{0,40}not found|could not find (the )?app", re.I)
 
 #: OneSignal appends this to "app_id not found", although the header was sent.
 _CONTENT_TYPE_HINT = re.compile(r"\s*You may be missing a Content-Type[^.]*\.?", re.I)
@@ -123,7 +123,7 @@ def failure_note(journal: Journal, name: str, frame: Any) -> str:
         causes = {(b.http_status, _reason(b.error)) for b in permanent}
         if len(causes) == 1:
             status, reason = causes.pop()
-            if _APP_UNKNOWN.search(reason):
+            if is_app_not_found(status, reason):
                 app_id = (journal.run(name) or {}).get("app_id") or "?"
                 return (
                     f"Nothing was sent: OneSignal does not know app id '{app_id}'. Check "

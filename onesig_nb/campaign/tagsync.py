@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onesig_nb._html import banner, card, count_cells, table_caption
-from onesig_nb._words import count, duration_text, people, tags_text
+from onesig_nb._words import agree, count, duration_text, people, tags_text
 from onesig_nb.campaign.batches import as_cohort
 from onesig_nb.campaign.protocols import TagClient
 from onesig_nb.errors import CampaignConflict, ValidationError
@@ -167,7 +167,7 @@ class TagSyncResult:
         n = s["not_in_onesignal"]
         if n:
             parts.append(
-                f"{n:,} {'is' if n == 1 else 'are'} not in OneSignal yet (never opened the app); "
+                f"{n:,} {agree(n, 'is', 'are')} not in OneSignal yet (never opened the app); "
                 "a later run writes their tags."
             )
         if s["failed"]:

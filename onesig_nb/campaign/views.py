@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from onesig_nb._html import banner, card, count_cells, table_caption
+from onesig_nb._html import banner, card, count_cells, ink, table_caption
 from onesig_nb._words import agree, count, duration_text, people, platform_text
 
 __all__ = [
@@ -46,7 +46,6 @@ MODE_WORDS = {
 }
 
 SEVERITY_WORDS = {"error": "error", "warning": "warning", "info": "note"}
-SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#444"}
 
 #: Result statuses in words, for the count cells.
 _STATUS_LABELS = (
@@ -200,7 +199,7 @@ class CampaignPlan:
         )
         checks = (
             "".join(
-                f"<li title='{e(f.code)}' style='color:{SEVERITY_COLORS.get(f.severity, '#555')}'>"
+                f"<li title='{e(f.code)}' style='color:{ink(f.severity)}'>"
                 f"<b>{e(SEVERITY_WORDS.get(f.severity, f.severity).capitalize())}:</b> "
                 f"{e(f.message)}</li>"
                 for f in self.findings

@@ -207,10 +207,6 @@ class Message:
         """Whether a template reads ``user.tags`` as a whole (a loop, a dynamic key)."""
         return rendering.reads_all_tags(self)
 
-    def _reads_all_tags(self) -> bool:
-        # campaign/mode.py still calls this; it goes once that reads `reads_all_tags`.
-        return self.reads_all_tags
-
     # ---- public rendering ------------------------------------------------------------------
 
     def render(
