@@ -22,6 +22,7 @@ from onesig_nb.errors import ValidationError
 from onesig_nb.message import LANGUAGE_TRAIT, Finding, Message
 from onesig_nb.message.rendering import cohort_frame
 from onesig_nb.widgets.preview import MessagePreview, findings_html
+from onesig_nb.widgets.static import StaticHTMLBox
 
 __all__ = ["MessageComposer"]
 
@@ -73,7 +74,7 @@ class _Debouncer:
             self.fn()
 
 
-class MessageComposer(widgets.VBox):
+class MessageComposer(StaticHTMLBox):
     """Edit a message's title and text per language with a debounced live preview.
 
     :param cohort: a Cohort or DataFrame (external_id + traits) to preview against.
@@ -222,11 +223,3 @@ class MessageComposer(widgets.VBox):
             for label, value in (("Title", self.heading.value), ("Text", self.contents.value))
         )
         return f"<div class='osn-composer'>{rows}{self.status.value}{self.preview.to_html()}</div>"
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self.to_html()
-        return bundle

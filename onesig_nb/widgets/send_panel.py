@@ -12,8 +12,10 @@ click cannot send twice (and a re-send would be a journaled no-op anyway).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets
@@ -22,6 +24,7 @@ from onesig_nb._html import ink
 from onesig_nb._words import people
 from onesig_nb.campaign.views import FIX_CHECKS
 from onesig_nb.errors import OneSigNbError
+from onesig_nb.widgets.static import StaticHTMLBox
 
 __all__ = ["SendPanel", "describe_test_send"]
 
@@ -55,7 +58,7 @@ def describe_test_send(result: Any, ids: list[str]) -> tuple[str, str]:
     )
 
 
-class SendPanel(widgets.VBox):
+class SendPanel(StaticHTMLBox):
     """Plan, test, confirm and send one campaign from a notebook.
 
     :param campaign: a :class:`onesig_nb.Campaign`
@@ -147,31 +150,14 @@ class SendPanel(widgets.VBox):
         ]
         return "<div class='onesig-send-panel'>" + "".join(p for p in parts if p) + "</div>"
 
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        # A live kernel renders the widget; a saved notebook, nbviewer or GitHub shows the HTML.
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self.to_html()
-        return bundle
-
     # -- handlers -----------------------------------------------------------------------------
     def _on_test(self, _button: Any = None) -> None:
         ids = [i.strip() for i in self.qa_ids.value.split(",") if i.strip()]
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
-            self._set_busy(True)
-            res = self.campaign.send_test(ids)
-            self._tested = True
-            self._say(*describe_test_send(res, ids))
-        except OneSigNbError as exc:
-            self._say(str(exc), "error")
-        finally:
-            self._lock.release()
-            self.refresh()
-            self.confirm_button.disabled = True
+        with self._one_action() as go:
+            if go:
+                res = self.campaign.send_test(ids)
+                self._tested = True
+                self._say(*describe_test_send(res, ids))
 
     def _on_send(self, _button: Any = None) -> None:
         if self.send_button.disabled or self._lock.locked():
@@ -200,10 +186,9 @@ class SendPanel(widgets.VBox):
         # browser double click can queue two events: the lock makes the second one a no-op.
         if self.confirm_button.disabled or not self._confirmed():
             return
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
-            self._set_busy(True)
+        with self._one_action() as go:
+            if not go:
+                return
             self.confirm_box.layout.display = "none"
             self._say(f"Sending to {people(self.plan.to_send)}…")
             self.progress.value = 0
@@ -215,6 +200,20 @@ class SendPanel(widgets.VBox):
             self.status.value = ""
             if self._report and result.notification_ids:
                 self.report_view.value = self.campaign.report(**self._report_options)._repr_html_()
+
+    @contextlib.contextmanager
+    def _one_action(self) -> Iterator[bool]:
+        """One button action at a time: yields False when another is running (a double click).
+
+        A typed error is shown in the panel; afterwards the panel refreshes and the confirm
+        button is disabled again.
+        """
+        if not self._lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            self._set_busy(True)
+            yield True
         except OneSigNbError as exc:
             self._say(str(exc), "error")
         finally:
