@@ -60,6 +60,11 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --size quick
 
+## contract: the same request/response checks against the sandbox and, when
+## ONESIGNAL_CONTRACT_APP_ID and ONESIGNAL_CONTRACT_API_KEY name a test app, against real OneSignal.
+contract: $(STAMP)
+	$(BIN)/python -m pytest tests/contract -ra -v
+
 ## lint: code style (ruff) and the architecture (import-linter layers, see pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check onesig_nb tests bench notebooks
