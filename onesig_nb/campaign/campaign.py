@@ -24,6 +24,7 @@ that provides :class:`~onesig_nb.campaign.protocols.PushClient`.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import logging
 import os
@@ -79,14 +80,18 @@ class Campaign:
     :param exclude_platforms: e.g. ``("ios",)`` when Segment already pushes to iOS
         (OneSignal's Segment guide: never send the same push from both)
     :param personalization: ``"auto"`` (pre-rendered, unless the journal proves a TagSync put
-        every variable's current value in OneSignal: then one templated notification),
-        ``"server"`` (OneSignal renders the Liquid from the tags it stores; the plan warns when
-        the journal cannot prove them) or ``"client"`` (rendered here, identical texts grouped)
+        every variable's current value in OneSignal at least 60 s ago, as OneSignal asks: then
+        one templated notification), ``"server"`` (OneSignal renders the Liquid from the tags it
+        stores; the plan warns when the journal cannot prove them or they are younger than 60 s)
+        or ``"client"`` (rendered here, identical texts grouped)
     :param test_users: default QA list for :meth:`send_test` (a string = one id)
     :param confirm_above: sends to more people need ``confirm=True`` or ``confirm=<count>``
     :param schedule: a datetime or ISO string for ``send_after``
     :param batch_size: recipients per request (default and maximum: the client's limit)
     :param tag_map: trait -> tag renames, used when rendering and when checking synced tags
+    :param now: returns the current time as an aware UTC datetime (default: the system clock),
+        read once per plan/send to age the journal's tag writes; tests pass a fake instead of
+        sleeping
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class Campaign:
         schedule: Any = None,
         batch_size: int | None = None,
         tag_map: dict | None = None,
+        now: Callable[[], _dt.datetime] | None = None,
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("A campaign needs a non-empty name (it anchors exactly-once).")
@@ -127,6 +133,8 @@ class Campaign:
         self.journal = open_journal(journal)
         self._cache: dict[str, Any] = {}
         self._pinned: ModeChoice | None = None  # the mode a started campaign keeps (auto only)
+        self._now = now or (lambda: _dt.datetime.now(_dt.UTC))
+        self._at: _dt.datetime | None = None  # the time this plan/send decides for
 
     def __repr__(self) -> str:
         return (
@@ -143,13 +151,20 @@ class Campaign:
     def api(self) -> str:
         return str(self.client.api or "current")
 
+    def _tick(self) -> _dt.datetime:
+        """Read the clock once for the plan/send/test about to be decided: every step of it
+        then sees the same time, so the mode cannot flip halfway (tags turning 60 s old)."""
+        self._at = self._now()
+        return self._at
+
     def _choice(self) -> ModeChoice:
         """The personalization mode and why; re-decided when the cohort, the message or the
-        tags the journal knows for this app change."""
+        tags the journal knows for this app change, or when tags it waited for have aged."""
         if self._pinned is not None:
             return self._pinned
         if self.personalization == "client":
             return choose_mode("client", self.message, self.cohort, journal=None, app_id="")
+        at = self._at or self._tick()
         key = (
             self.personalization,
             self.cohort.fingerprint,
@@ -157,10 +172,12 @@ class Campaign:
             canonical_json(self.tag_map),
             self.journal.tag_state_version(self.app_id),
         )
-        if self._cache.get("mode_key") != key:
+        cached = self._cache.get("mode")
+        aged = cached is not None and cached.fresh_until is not None and at >= cached.fresh_until
+        if self._cache.get("mode_key") != key or aged:
             self._cache["mode"] = choose_mode(
                 self.personalization, self.message, self.cohort,
-                journal=self.journal, app_id=self.app_id, tag_map=self.tag_map,
+                journal=self.journal, app_id=self.app_id, tag_map=self.tag_map, now=at,
             )  # fmt: skip
             self._cache["mode_key"] = key
         return self._cache["mode"]
@@ -204,10 +221,15 @@ class Campaign:
             return [(self._finish(self.message.to_payload()), ids)]
         full = len(ids) == len(self.cohort)
         cohort = self.cohort if full else self.cohort.subset(ids)
-        return [
-            (self._finish(p), list(g))
-            for p, g in self.message.client_batches(cohort, tag_map=self.tag_map)
-        ]
+        groups, seen = [], set()
+        for p, g in self.message.client_batches(cohort, tag_map=self.tag_map):
+            # a duck-typed cohort may repeat an id (with other traits, so in another text
+            # group): it is sent once, in the first group that lists it
+            once = [i for i in dict.fromkeys(g) if i not in seen]
+            seen.update(once)
+            if once:
+                groups.append((self._finish(p), once))
+        return groups
 
     def _planned(self, ids: list[str], seq0: int) -> list[Batch]:
         return plan_batches(
@@ -238,6 +260,7 @@ class Campaign:
     def _decide(self, *, extend: bool, resend_expired: bool = False) -> Decision:
         """Compare the journal with this campaign; say what a send would do (no writes)."""
         self._pinned = None
+        self._tick()
         run, rebind = check_run(self.journal, name=self.name, app_id=self.app_id)
         existing = self.journal.batches(self.name, kind="send") if run else []
         if existing and self.personalization == "auto":
@@ -269,9 +292,19 @@ class Campaign:
         error among its checks instead of raising.
         """
         try:
-            d = self._decide(extend=extend, resend_expired=resend_expired)
-        except CampaignConflict as exc:
-            d = Decision.refused(exc)
+            try:
+                d = self._decide(extend=extend, resend_expired=resend_expired)
+            except CampaignConflict as exc:
+                d = Decision.refused(exc)
+            # the sample request is built by the client's dialect, which refuses a payload
+            # the checks already flag (a non-https url): that too is a blocked plan
+            return build_plan(
+                d, name=self.name, recipients=len(self.cohort), duplicates=self._valid_ids()[2],
+                findings=self._lint(), choice=self._choice(), plan_all=self._all_batches,
+                platforms=self.platforms, exclude_platforms=self.exclude_platforms,
+                app_id=self.app_id, api=self.api, key_hint=self.client.key_hint,
+                max_workers=self.client.max_workers,
+            )  # fmt: skip
         except ValidationError:
             if not self._errors():
                 raise  # not a message error the checks can show: let it say what happened
@@ -280,13 +313,6 @@ class Campaign:
                 findings=self._lint(), personalization=self.personalization,
                 platforms=self.platforms, exclude_platforms=self.exclude_platforms, api=self.api,
             )  # fmt: skip
-        return build_plan(
-            d, name=self.name, recipients=len(self.cohort), duplicates=self._valid_ids()[2],
-            findings=self._lint(), choice=self._choice(), plan_all=self._all_batches,
-            platforms=self.platforms, exclude_platforms=self.exclude_platforms,
-            app_id=self.app_id, api=self.api, key_hint=self.client.key_hint,
-            max_workers=self.client.max_workers,
-        )  # fmt: skip
 
     @property
     def status(self) -> str:
@@ -429,6 +455,7 @@ class Campaign:
             )
         self._check_sendable()
         self._pinned = None  # a test is a new batch: it uses the mode decided now
+        self._tick()
         return send_test_batch(
             ids, name=self.name, payload=self._qa_payload(ids),
             platforms=self._platform_setting(), client=self.client, journal=self.journal,

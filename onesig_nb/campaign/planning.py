@@ -349,7 +349,7 @@ def build_plan(
         note = f"{note} {dup}".strip()
     shown = todo or (d.existing if d.state == "sent" else tuple(plan_all()))
     if choice.warning:
-        findings = [Finding("warning", "personalization-tags-unproven", choice.warning), *findings]
+        findings = [Finding("warning", choice.warning_code, choice.warning), *findings]
     requests = len(todo) if d.state != "conflict" else 0
     return CampaignPlan(
         name=name,

@@ -15,7 +15,7 @@ from typing import Any
 
 from onesig_nb.campaign.protocols import PushClient
 from onesig_nb.campaign.report import CampaignReport
-from onesig_nb.campaign.views import CampaignResult
+from onesig_nb.campaign.views import ACCEPTED_STATUSES, CampaignResult
 from onesig_nb.config import ENV_APP_ID
 from onesig_nb.errors import JournalError
 from onesig_nb.journal import Journal, open_journal
@@ -202,7 +202,8 @@ def fetch_report(
                     acc[k] = acc.get(k, 0) + int(v)
     platforms = pd.DataFrame.from_dict(per, orient="index").fillna(0).astype(int)
     platforms.index.name = "platform"
-    targeted = sum(1 for r in journal.recipients(name) if r["status"] == "sent")
+    # people in a created notification, including those listed for one unsubscribed device
+    targeted = sum(1 for r in journal.recipients(name) if r["status"] in ACCEPTED_STATUSES)
     return CampaignReport(
         name=name, frame=frame, platforms=platforms, targeted=targeted,
         complete=all(s.complete for s in stats.values()),

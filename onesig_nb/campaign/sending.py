@@ -23,6 +23,7 @@ from onesig_nb.onesignal import limits
 from onesig_nb.onesignal.push import campaign_batch_key
 
 __all__ = [
+    "SOME_DEVICES_UNSUBSCRIBED",
     "UNSUBSCRIBED",
     "journal_intents",
     "outcome",
@@ -35,34 +36,54 @@ __all__ = [
 #: The campaign's own logger: one place to watch.
 log = logging.getLogger("onesig_nb.campaign.campaign")
 
-#: The error text of a recipient OneSignal listed as not subscribed.
-UNSUBSCRIBED = "not subscribed"
+#: The error text of a recipient OneSignal listed as not subscribed in a batch that created no
+#: notification: nobody in that batch was pushed to, so neither were they.
+UNSUBSCRIBED = "not subscribed: OneSignal created no notification for their batch"
+
+#: The error text of a recipient OneSignal listed as unsubscribed in a batch whose notification
+#: it DID create. OneSignal lists an id once per unsubscribed *subscription* (device): the v11.6
+#: create-message 200 example lists ``user_id_1`` twice; legacy v1.2.2 says the list "will mark
+#: devices that exist in the provided app_id but are no longer subscribed". So a listed person
+#: may have got the push on another, subscribed device: "some devices", never "not reached".
+SOME_DEVICES_UNSUBSCRIBED = (
+    "OneSignal listed a device of theirs as not subscribed; their other subscribed devices, "
+    "if any, got the push"
+)
 
 
 def outcome(resp: Any, ids: Sequence[str], clean: Callable[[str], str]) -> tuple:
     """(batch state, notification id, batch error, recipient rows) of one answer.
 
-    Decided from the response's structure, never from OneSignal's error wording: ``.error`` set
-    = the request failed (retried by the next send); an ``id`` = a notification was created
-    (ids in ``invalid_external_ids`` are unsubscribed, the rest accepted: "sent"); no ``id`` and
-    no ``.error`` = the batch is finished and OneSignal pushed to nobody in it (listed ids are
-    "unsubscribed", the rest "not_reached": unknown to OneSignal or without a subscription).
+    Decided from the response's structure, never from OneSignal's error wording:
+
+    - ``.error`` set: the request failed (retried by the next send): every id ``failed``;
+    - an ``id``: a notification was created. Ids OneSignal listed (``invalid_aliases`` now,
+      ``invalid_external_user_ids`` on the legacy API) get ``some_devices_unsubscribed``: both
+      APIs list unsubscribed *devices*, so the person may still have been reached on another
+      one (sources: :data:`SOME_DEVICES_UNSUBSCRIBED`). The rest are ``sent`` (accepted;
+      OneSignal silently ignores ids it does not know, so "sent" cannot promise more);
+    - no ``id`` and no ``.error``: the batch is finished and OneSignal pushed to nobody in it
+      (e.g. "All included players are not subscribed"): listed ids are ``unsubscribed``, the
+      rest ``not_reached`` (unknown to OneSignal, or without a subscription). Only here is a
+      listed id known not to have been reached.
     """
     if resp.error is not None:
         err = clean(f"{type(resp.error).__name__}: {resp.error}")
         return "failed", None, err, [(i, "failed", None, err) for i in ids]
     nid = resp.id or None
-    invalid = set(resp.invalid_external_ids)
+    listed = set(resp.invalid_external_ids)
     if nid is not None:
         rows = [
-            (i, "unsubscribed", nid, UNSUBSCRIBED) if i in invalid else (i, "sent", nid, None)
+            (i, "some_devices_unsubscribed", nid, SOME_DEVICES_UNSUBSCRIBED)
+            if i in listed
+            else (i, "sent", nid, None)
             for i in ids
         ]
         return "done", nid, None, rows
     said = "; ".join(resp.errors) if resp.errors else "it gave no reason"
     why = clean(f"OneSignal created no notification for this batch ({said})")
     rows = [
-        (i, "unsubscribed", None, UNSUBSCRIBED) if i in invalid else (i, "not_reached", None, why)
+        (i, "unsubscribed", None, UNSUBSCRIBED) if i in listed else (i, "not_reached", None, why)
         for i in ids
     ]
     return "done", None, None, rows

@@ -17,6 +17,7 @@ from onesig_nb._html import banner, card, count_cells, ink, table_caption
 from onesig_nb._words import agree, count, duration_text, people, platform_text
 
 __all__ = [
+    "ACCEPTED_STATUSES",
     "FIX_CHECKS",
     "RESULT_STATUSES",
     "SENT_MEANS",
@@ -50,7 +51,8 @@ SEVERITY_WORDS = {"error": "error", "warning": "warning", "info": "note"}
 #: Result statuses in words, for the count cells.
 _STATUS_LABELS = (
     ("sent", "people accepted by OneSignal"),
-    ("unsubscribed", "unsubscribed (skipped)"),
+    ("some_devices_unsubscribed", "accepted, with a device not subscribed"),
+    ("unsubscribed", "not subscribed (not reached)"),
     ("not_reached", "not in this OneSignal app"),
     ("invalid", "invalid ids"),
     ("failed", "failed"),
@@ -70,13 +72,20 @@ SENT_MEANS = (
 #: Per-recipient statuses of a campaign result, with what each one means.
 RESULT_STATUSES = {
     "sent": "OneSignal accepted the push for this person (see campaign.report() for delivery)",
-    "unsubscribed": "OneSignal listed the person as not subscribed",
+    "some_devices_unsubscribed": "OneSignal accepted the push for their batch but listed a "
+    "device of theirs as not subscribed (it lists devices, not people): any other subscribed "
+    "device of theirs got it",
+    "unsubscribed": "OneSignal created no notification for their batch and listed them as not "
+    "subscribed: nothing reached them",
     "not_reached": "OneSignal created no notification for their batch: unknown to OneSignal "
     "or no subscription it could push to",
     "invalid": "empty external id: nothing was sent",
     "failed": "the request failed; send() again retries it with the same key",
     "pending": "not answered yet (the send was interrupted); send() again resumes it",
 }
+
+#: The statuses of people in a notification OneSignal created (``summary["accepted"]``).
+ACCEPTED_STATUSES = ("sent", "some_devices_unsubscribed")
 
 
 @dataclass
@@ -246,12 +255,18 @@ class CampaignResult:
 
     @property
     def summary(self) -> dict:
-        """Counts per status (``sent`` = accepted by OneSignal: see ``sent_means``)."""
+        """Counts per status (``sent`` = accepted by OneSignal: see ``sent_means``).
+
+        ``accepted`` counts everyone in a notification OneSignal created: ``sent`` plus
+        ``some_devices_unsubscribed`` (listed for a dead device, maybe reached on another).
+        """
         counts = self.frame["status"].value_counts().to_dict() if len(self.frame) else {}
+        by_status = {s: int(counts.get(s, 0)) for s in RESULT_STATUSES}
         return {
             "campaign": self.name,
             "recipients": int(len(self.frame)),
-            **{s: int(counts.get(s, 0)) for s in RESULT_STATUSES},
+            **by_status,
+            "accepted": sum(by_status[s] for s in ACCEPTED_STATUSES),
             "requests": self.requests,
             "notifications": len(self.notification_ids),
             "already_sent": self.already_sent,
@@ -267,8 +282,9 @@ class CampaignResult:
     def headline(self) -> tuple[str, str]:
         """(kind ``ok``/``warn``/``error``/``info``, plain sentence) for the banner.
 
-        ``✓ Sent to 344 people. 34 are unsubscribed and were skipped. Nobody was sent this
-        twice.``
+        ``✓ Sent to 344 people. 2 more people were accepted, but OneSignal listed a device of
+        theirs as not subscribed: they got it only on another subscribed device, if they have
+        one. Nobody was sent this twice.``
         """
         s = self.summary
         if self.not_started is not None:
@@ -279,21 +295,28 @@ class CampaignResult:
         if not s["recipients"]:
             return "info", self.note or "Nothing recorded for this campaign yet."
         sent, trouble = s["sent"], s["failed"] + s["pending"]
-        if sent == 0:
+        if s["accepted"] == 0:
             if self.note:
                 return "error", f"✗ {self.note}"
             return "error", (
                 f"✗ Nothing was delivered: none of the {people(s['recipients'])} has a "
                 "subscribed device in this OneSignal app."
             )
-        parts = [f"Sent to {people(sent)}."]
+        parts = [f"Sent to {people(sent)}."] if sent else []
         if self.already_sent and not self.requests:
-            parts = [f"Already sent earlier to {people(sent)}: nothing was sent again."]
+            earlier = f" to {people(sent)}" if sent else ""
+            parts = [f"Already sent earlier{earlier}: nothing was sent again."]
+        n = s["some_devices_unsubscribed"]
+        if n:
+            who = f"{n:,} more {agree(n, 'person', 'people')}" if sent else people(n)
+            parts.append(
+                f"{who} {agree(n, 'was', 'were')} accepted, but OneSignal listed a device of "
+                "theirs as not subscribed: they got it only on another subscribed device, if "
+                "they have one."
+            )
         n = s["unsubscribed"]
         if n:
-            parts.append(
-                f"{n:,} {agree(n, 'is', 'are')} unsubscribed and {agree(n, 'was', 'were')} skipped."
-            )
+            parts.append(f"{n:,} {agree(n, 'is', 'are')} not subscribed and got nothing.")
         n = s["not_reached"]
         if n:
             parts.append(
@@ -310,7 +333,9 @@ class CampaignResult:
     def __repr__(self) -> str:
         s = self.summary
         extra = "".join(
-            f" {k}={s[k]:,}" for k in ("not_reached", "pending") if s[k]
+            f" {k}={s[k]:,}"
+            for k in ("some_devices_unsubscribed", "not_reached", "pending")
+            if s[k]
         )  # only when present, to keep the common case short
         return (
             f"CampaignResult({self.name!r}: sent={s['sent']:,} unsubscribed={s['unsubscribed']:,} "

@@ -26,7 +26,9 @@ def test_send_then_resend_and_new_object_make_zero_new_requests(
     assert set(mine.external_id) == reachable and mine.external_id.is_unique
     frame = result.to_frame()
     assert set(frame.loc[frame.status == "sent", "external_id"]) == reachable
-    assert set(frame.loc[frame.status == "unsubscribed", "external_id"]) == (
+    # each unsubscribed person shares a batch with reachable ones: OneSignal created the
+    # notification, so its listing only says a device of theirs is not subscribed
+    assert set(frame.loc[frame.status == "some_devices_unsubscribed", "external_id"]) == (
         set(roster.external_id) - reachable
     )
     after = sb.request_count()
@@ -74,7 +76,7 @@ def test_report_shows_delivery_stats_and_chart(sb, client, cohort, tmp_path):
     camp = Campaign("rep", cohort, MSG, client, journal=tmp_path / "j", confirm_above=10_000)
     res = camp.send(progress=False)
     report = camp.report(sleep=lambda s: None, poll_interval=0, timeout=30)
-    assert report.complete and report.targeted == res.summary["sent"]
+    assert report.complete and report.targeted == res.summary["accepted"]
     assert report.totals["successful"] == res.summary["sent"]
     assert "<img" in report._repr_html_()
 
