@@ -145,14 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     if result.note:
         print(result.note)
     print(
-        f"campaign {s['campaign']}: sent {s['sent']:,}, unsubscribed {s['unsubscribed']:,}, "
+        f"campaign {s['campaign']}: sent {s['sent']:,}, accepted with a device not subscribed "
+        f"{s['some_devices_unsubscribed']:,}, unsubscribed {s['unsubscribed']:,}, "
         f"not reached {s['not_reached']:,}, invalid {s['invalid']:,}, failed {s['failed']:,}; "
         f"{s['requests']} requests. ('sent' = accepted by OneSignal; delivery per device is in "
         "the campaign's report().)"
     )
     if s["failed"] or s["pending"]:
         return EXIT_ERROR
-    if s["not_reached"] and not s["sent"] and not result.already_sent:
+    if s["not_reached"] and not s["accepted"] and not result.already_sent:
         _err(
             f"nobody was reached: {s['not_reached']:,} of {s['recipients']:,} people are not in "
             "this OneSignal app or have no subscribed device. Check the app id and the cohort."

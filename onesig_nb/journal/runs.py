@@ -130,6 +130,8 @@ class RunRecords:
                        AS tests,
                    (SELECT COUNT(*) FROM recipients p WHERE p.run=r.name AND p.status='sent')
                        AS sent,
+                   (SELECT COUNT(*) FROM recipients p WHERE p.run=r.name
+                       AND p.status='some_devices_unsubscribed') AS some_devices_unsubscribed,
                    (SELECT COUNT(*) FROM recipients p WHERE p.run=r.name AND p.status='failed')
                        AS failed
             FROM runs r ORDER BY r.created_at DESC, r.name

@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS recipients (
     run TEXT NOT NULL,
     external_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    status TEXT NOT NULL,                -- sent|invalid|unsubscribed|not_reached|failed
+    status TEXT NOT NULL,  -- sent|some_devices_unsubscribed|invalid|unsubscribed|not_reached|failed
     notification_id TEXT,
     error TEXT,
     PRIMARY KEY (run, external_id)

@@ -17,6 +17,8 @@ import numpy as np
 
 from onesig_nb.errors import ValidationError
 from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.payload import check_buttons as check_buttons_spec
+from onesig_nb.onesignal.payload import https_problem
 
 #: A OneSignal language key: an ISO 639-1 code, optionally with a script or region ("zh-Hans").
 LANG_RE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
@@ -216,7 +218,7 @@ def check_ttl(ttl: Any) -> int | None:
 
 def check_priority(priority: Any) -> int | None:
     """10 (high) or 5 (normal)."""
-    if priority is not None and (isinstance(priority, bool) or priority not in (5, 10)):
+    if priority is not None and (isinstance(priority, bool) or priority not in limits.PRIORITIES):
         raise _fail(f"priority {priority!r} is not allowed; use 10 (high) or 5 (normal).")
     return int(priority) if priority is not None else None
 
@@ -259,3 +261,120 @@ def check_template(template_id: Any, custom_data: dict | None) -> str | None:
             "the texts (or in tags) instead."
         )
     return template_id
+
+
+#: An Android notification channel id as OneSignal shows it (v11.6 ``android_channel_id``:
+#: "The UUID of the Android notification channel category created within your OneSignal app").
+CHANNEL_ID_RE = TEMPLATE_ID_RE
+
+
+def check_text(name: str, value: Any, *, max_chars: int | None = None) -> str | None:
+    """A plain text field (an empty string counts as absent), within ``max_chars``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _fail(f"{name} must be text, not {type(value).__name__}.")
+    if max_chars is not None and len(value) > max_chars:
+        raise _fail(f"{name} is {len(value)} characters; OneSignal allows {max_chars}. Shorten it.")
+    return value or None
+
+
+def check_web_url(value: Any) -> str | None:
+    """``web_url``: an https URL (v11.6 ``web_url``: "Accepts URLs with protocol https://").
+
+    A URL holding Liquid is checked per person by lint, after rendering."""
+    value = check_str("web_url", value)
+    if value is not None:
+        problem = https_problem("web_url", value)
+        if problem:
+            raise _fail(problem)
+    return value
+
+
+def check_web_buttons(value: Any) -> list[dict] | None:
+    """Up to 2 Chrome buttons ``{id, text, url, icon?}`` (v11.6 ``web_buttons``: ``url``
+    required, no other keys; v1.2.2 adds ``icon``), each ``url`` https."""
+    if value is None:
+        return None
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
+        value = list(value)
+    return check_buttons_spec("web_buttons", value) or None
+
+
+def check_channel_id(value: Any) -> str | None:
+    """``android_channel_id``: the UUID of a channel category made in the OneSignal dashboard."""
+    value = check_text("android_channel_id", value)
+    if value is not None and not CHANNEL_ID_RE.match(value.strip()):
+        raise _fail(
+            f"android_channel_id {value!r} is not a channel id; copy the UUID from OneSignal "
+            "(Settings > Push > Android Notification Categories). A channel your app created "
+            "itself goes in existing_android_channel_id, which Message does not set."
+        )
+    return value.strip() if value else None
+
+
+def check_badge(badge_type: Any, badge_count: Any) -> tuple[str | None, int | None]:
+    """``ios_badgeType`` (None/SetTo/Increase, v11.6 enum) with ``ios_badgeCount`` (int32).
+
+    The count is used only with SetTo or Increase ("Use with ios_badgeType"), so a count alone
+    or a SetTo/Increase without one would do nothing, and is refused; SetTo takes 0 or more,
+    Increase may be negative to decrease (v1.2.2 ``ios_badgeCount``)."""
+    if badge_type is not None and badge_type not in limits.IOS_BADGE_TYPES:
+        raise _fail(
+            f"ios_badgeType {badge_type!r} is not allowed; use 'SetTo' (set the badge to "
+            "ios_badgeCount), 'Increase' (add ios_badgeCount) or 'None'."
+        )
+    if badge_count is not None and (
+        isinstance(badge_count, bool)
+        or not isinstance(badge_count, (int, np.integer))
+        or not -(2**31) <= int(badge_count) < 2**31
+    ):
+        raise _fail(f"ios_badgeCount must be a whole number, not {badge_count!r}.")
+    counts = badge_type in ("SetTo", "Increase")
+    if badge_count is not None and not counts:
+        raise _fail(
+            "ios_badgeCount does nothing without ios_badgeType='SetTo' or 'Increase'; add one."
+        )
+    if counts and badge_count is None:
+        raise _fail(f"ios_badgeType={badge_type!r} needs ios_badgeCount (a whole number).")
+    if badge_type == "SetTo" and int(badge_count) < 0:
+        raise _fail("ios_badgeType='SetTo' needs ios_badgeCount of 0 or more.")
+    return badge_type, (int(badge_count) if badge_count is not None else None)
+
+
+def check_throttle(value: Any, delayed_option: Any) -> int | None:
+    """``throttle_rate_per_minute``: a whole number of pushes per minute, 0 = no throttling
+    (v11.6); it does not work with ``delayed_option`` unless 0 (v11.6 ``delayed_option``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 0:
+        raise _fail(
+            f"throttle_rate_per_minute must be a whole number of pushes per minute (0 = no "
+            f"throttling), not {value!r}."
+        )
+    if int(value) and delayed_option is not None:
+        raise _fail(
+            "throttle_rate_per_minute does not work with delayed_option (OneSignal); set it "
+            "to 0 or drop the delay."
+        )
+    return int(value)
+
+
+def check_subtitle_languages(
+    subtitle: dict[str, str] | None, contents: dict[str, str]
+) -> dict[str, str] | None:
+    """``subtitle`` with exactly the languages of ``contents`` (v11.6 ``subtitle``: "must
+    include the same languages as contents")."""
+    if subtitle is not None and set(subtitle) != set(contents):
+        missing = sorted(set(contents) - set(subtitle))
+        extra = sorted(set(subtitle) - set(contents))
+        parts = []
+        if missing:
+            parts.append(f"add subtitle text for {missing}")
+        if extra:
+            parts.append(f"remove {extra} from subtitle or add them to contents")
+        raise _fail(
+            "subtitle must have the same languages as contents (OneSignal refuses it "
+            f"otherwise): {'; '.join(parts)}."
+        )
+    return subtitle

@@ -29,7 +29,9 @@ from onesig_nb.errors import ValidationError
 from onesig_nb.message import rendering
 from onesig_nb.message.fields import (
     LANG_RE,
+    check_badge,
     check_buttons,
+    check_channel_id,
     check_data,
     check_delivery,
     check_ios_attachments,
@@ -37,13 +39,19 @@ from onesig_nb.message.fields import (
     check_priority,
     check_send_after,
     check_str,
+    check_subtitle_languages,
     check_template,
+    check_text,
+    check_throttle,
     check_ttl,
+    check_web_buttons,
+    check_web_url,
     lang_map,
 )
 from onesig_nb.message.findings import Findings, Personalization, personalization_verdict
 from onesig_nb.message.lint import lint_message
 from onesig_nb.message.rendering import LANG_FIELDS, URL_FIELDS, cohort_frame
+from onesig_nb.onesignal import limits
 
 __all__ = ["Message"]
 
@@ -67,6 +75,18 @@ _FIELDS = (
     "name",
     "template_id",
     "custom_data",
+    "web_buttons",
+    "app_url",
+    "web_url",
+    "large_icon",
+    "android_channel_id",
+    "collapse_id",
+    "thread_id",
+    "android_group",
+    "ios_badgeType",
+    "ios_badgeCount",
+    "ios_sound",
+    "throttle_rate_per_minute",
 )
 
 
@@ -81,8 +101,21 @@ class Message:
     :param template_id: a dashboard template's id (a UUID); OneSignal builds the push from it.
     :param custom_data: values templates read as ``message.custom_data.<key>`` (≤ 2,048 bytes);
         OneSignal fills them only together with ``template_id``, so it requires one.
+    :param web_buttons: up to 2 Chrome buttons ``{"id", "text", "url", "icon"?}`` (``url``
+        https); ``app_url`` / ``web_url``: the link on apps (may be ``myapp://...``) / on the
+        web (https), instead of ``url``.
+    :param large_icon: Android's large icon (a URL or a drawable name);
+        ``android_channel_id``: the UUID of a OneSignal channel category; ``android_group`` /
+        ``thread_id``: group notifications on Android / iOS; ``collapse_id`` (≤ 64 characters):
+        a newer push with the same id replaces the older one.
+    :param ios_badgeType: ``"SetTo"`` or ``"Increase"`` the app icon's badge by
+        ``ios_badgeCount`` (or ``"None"``); ``ios_sound``: a sound file in the app.
+    :param throttle_rate_per_minute: pushes per minute (0 = no throttling); not with
+        ``delayed_option``.
 
-    Other keywords are OneSignal's own fields (``send_after``, ``delayed_option``, ``ttl`` ...).
+    Other keywords are OneSignal's own fields (``send_after``, ``delayed_option``, ``ttl`` ...),
+    checked as the create-message schema (v11.6) documents them: ``priority`` 5 or 10,
+    ``subtitle`` (iOS) with the same languages as ``contents``, ``ttl`` up to 28 days.
 
     >>> Message("Hi {{ first_name | default: 'there' }}").variables
     {'first_name'}
@@ -108,10 +141,24 @@ class Message:
         name: str | None = None,
         template_id: str | None = None,
         custom_data: Mapping[str, Any] | None = None,
+        web_buttons: Iterable[Mapping[str, str]] | None = None,
+        app_url: str | None = None,
+        web_url: str | None = None,
+        large_icon: str | None = None,
+        android_channel_id: str | None = None,
+        collapse_id: str | None = None,
+        thread_id: str | None = None,
+        android_group: str | None = None,
+        ios_badgeType: str | None = None,  # noqa: N803 - OneSignal's field name
+        ios_badgeCount: int | None = None,  # noqa: N803 - OneSignal's field name
+        ios_sound: str | None = None,
+        throttle_rate_per_minute: int | None = None,
     ):
         self.contents = lang_map("contents", contents, required=True)
         self.headings = lang_map("headings", headings, required=False)
-        self.subtitle = lang_map("subtitle", subtitle, required=False)
+        self.subtitle = check_subtitle_languages(
+            lang_map("subtitle", subtitle, required=False), self.contents
+        )
         self.url = check_str("url", url)
         self.chrome_web_image = check_str("chrome_web_image", chrome_web_image)
         self.big_picture = check_str("big_picture", big_picture)
@@ -127,6 +174,19 @@ class Message:
         self.ttl = check_ttl(ttl)
         self.priority = check_priority(priority)
         self.name = check_name(name)
+        self.web_buttons = check_web_buttons(web_buttons)
+        self.app_url = check_str("app_url", app_url)
+        self.web_url = check_web_url(web_url)
+        self.large_icon = check_str("large_icon", large_icon)
+        self.android_channel_id = check_channel_id(android_channel_id)
+        self.collapse_id = check_text(
+            "collapse_id", collapse_id, max_chars=limits.MAX_COLLAPSE_ID_CHARS
+        )
+        self.thread_id = check_text("thread_id", thread_id)
+        self.android_group = check_text("android_group", android_group)
+        self.ios_badgeType, self.ios_badgeCount = check_badge(ios_badgeType, ios_badgeCount)
+        self.ios_sound = check_text("ios_sound", ios_sound)
+        self.throttle_rate_per_minute = check_throttle(throttle_rate_per_minute, delayed_option)
 
     # ---- serialization -------------------------------------------------------------------
 
@@ -234,8 +294,9 @@ class Message:
     def render_user(self, person: Any, *, tag_map: Mapping[str, str] | None = None) -> dict:
         """Everything one person would see (first row of ``person``); never raises on bad Liquid.
 
-        Returns heading, subtitle, contents, url, chrome_web_image, big_picture, ios_image,
-        language and ``errors`` (texts of templates that failed; failed fields render as "").
+        Returns heading, subtitle, contents, url, web_url, app_url, chrome_web_image,
+        big_picture, large_icon, ios_image, language and ``errors`` (texts of templates that
+        failed; failed fields render as "").
         """
         df = cohort_frame(person).iloc[:1]
         res = rendering.render_all(self, df, tag_map=tag_map, on_error="collect")
@@ -248,8 +309,11 @@ class Message:
             "subtitle": first.get("subtitle"),
             "contents": first.get("contents"),
             "url": first.get("url"),
+            "web_url": first.get("web_url"),
+            "app_url": first.get("app_url"),
             "chrome_web_image": first.get("chrome_web_image"),
             "big_picture": first.get("big_picture"),
+            "large_icon": first.get("large_icon"),
             "ios_image": images[0] if images else None,
             "errors": [f"{slot.where}: {reason}" for slot, reason, _ in res.failures],
         }

@@ -33,8 +33,9 @@ LANGUAGE_TRAIT = "language"
 
 #: The text fields, one template per language.
 LANG_FIELDS = ("headings", "subtitle", "contents")
-#: The URL and image fields, one template each (Liquid renders in them too).
-URL_FIELDS = ("url", "chrome_web_image", "big_picture")
+#: The URL and image fields, one template each: OneSignal renders Liquid in the launch URLs and
+#: image URLs (reference onesignal-api.md §7; docs: using-liquid-syntax).
+URL_FIELDS = ("url", "web_url", "app_url", "chrome_web_image", "big_picture", "large_icon")
 #: The column a text field renders into (``render()`` says "heading" for ``headings``).
 OUTPUT_COLUMNS = {"headings": "heading", "subtitle": "subtitle", "contents": "contents"}
 #: Whether a text holds Liquid at all (texts without it need no parsing and no rendering).

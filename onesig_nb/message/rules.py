@@ -67,6 +67,11 @@ def _single_brace_findings(msg: Message) -> list[Finding]:
     ]
 
 
+#: Image fields that also take the name of a resource in the app (v11.6 ``big_picture``,
+#: ``large_icon``: "The local name or URL of the image").
+RESOURCE_FIELDS = ("big_picture", "large_icon")
+
+
 def url_problem(value: str) -> tuple[str, str] | None:
     """(severity, text) for a URL that OneSignal or the device would refuse, else None."""
     from urllib.parse import urlsplit
@@ -125,7 +130,11 @@ def static_findings(msg: Message) -> list[Finding]:
             )
         if slot.lang is None and not LIQUID_RE.search(slot.source):
             problem = url_problem(slot.source)
-            if problem and not (slot.field == "big_picture" and "/" not in slot.source):
+            if slot.field in RESOURCE_FIELDS and "/" not in slot.source:
+                problem = None  # a resource bundled in the app, not a URL
+            if slot.field == "app_url" and problem and problem[0] == "info":
+                problem = None  # an app scheme is what app_url is for (v11.6 app_url)
+            if problem:
                 out.append(
                     Finding(
                         problem[0], "url", f"{slot.field} {slot.source!r} {problem[1]}.", slot.field

@@ -7,9 +7,11 @@ real app and a started sandbox.
     client = OneSignal(app_id, api_key)      # or onesig_nb.connect() for env / .env / sandbox
     client.send_push(ids, {"contents": {"en": "Hi"}})
     client.edit_tags_bulk([TagEdit("u1", {"plan": "pro"})])
+    client.send_to_segments(msg, filters=[tag_filter("winback", "=", "1")])
+    client.list_notifications(limit=10).to_frame(); client.cancel_notification(nid)
 
-Names are imported on first use, so the sandbox's server process can read ``limits`` and
-``models`` without loading the HTTP client (aiohttp, requests).
+Names are imported on first use, so ``limits`` and ``models`` can be read without loading
+the HTTP client (aiohttp, requests).
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "AND",
+    "OR",
     "PLATFORMS",
+    "DeliveryCounts",
+    "NotCancellable",
+    "NotificationPage",
     "NotificationRequest",
     "NotificationResponse",
     "NotificationStats",
@@ -27,6 +34,9 @@ __all__ = [
     "RetryPolicy",
     "TagEdit",
     "TagEditResult",
+    "Template",
+    "TemplatePage",
+    "tag_filter",
 ]
 
 _LAZY = {
@@ -39,6 +49,14 @@ _LAZY = {
     "NotificationStats": ".models",
     "TagEdit": ".models",
     "TagEditResult": ".models",
+    "DeliveryCounts": ".models",
+    "NotificationPage": ".models",
+    "Template": ".models",
+    "TemplatePage": ".models",
+    "NotCancellable": ".dialects",
+    "AND": ".targeting",
+    "OR": ".targeting",
+    "tag_filter": ".targeting",
 }
 
 
@@ -57,13 +75,19 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from onesig_nb.onesignal.client import OneSignal
+    from onesig_nb.onesignal.dialects import NotCancellable
     from onesig_nb.onesignal.models import (
         PLATFORMS,
+        DeliveryCounts,
+        NotificationPage,
         NotificationRequest,
         NotificationResponse,
         NotificationStats,
         TagEdit,
         TagEditResult,
+        Template,
+        TemplatePage,
     )
     from onesig_nb.onesignal.push import PushResult
     from onesig_nb.onesignal.retry import RetryPolicy
+    from onesig_nb.onesignal.targeting import AND, OR, tag_filter

@@ -24,21 +24,26 @@ import orjson
 import requests
 
 from onesig_nb.config import CURRENT_HOST, LEGACY_HOST, default_base_url, mask
-from onesig_nb.errors import AuthError, OneSigNbError, ValidationError
-from onesig_nb.onesignal.dialects import dialect_for
+from onesig_nb.errors import APIError, AuthError, OneSigNbError, ValidationError
+from onesig_nb.onesignal import limits
+from onesig_nb.onesignal.dialects import NOTIFICATION_KINDS, dialect_for, not_cancellable
 from onesig_nb.onesignal.failures import Failures
 from onesig_nb.onesignal.models import (
+    NotificationPage,
     NotificationRequest,
     NotificationResponse,
     NotificationStats,
     TagEdit,
     TagEditResult,
+    Template,
+    TemplatePage,
 )
-from onesig_nb.onesignal.push import PushResult, split_push, unique_ids
+from onesig_nb.onesignal.push import PushResult, audience_key, split_push, unique_ids
 from onesig_nb.onesignal.ratelimit import CREATE, VIEW, RateLimiter
 from onesig_nb.onesignal.retry import RetryPolicy
 from onesig_nb.onesignal.secrets import Headers, clean_credentials
 from onesig_nb.onesignal.tagedits import TagEditor
+from onesig_nb.onesignal.targeting import check_filters, check_segments
 from onesig_nb.onesignal.transport import Transport, is_loopback
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -344,17 +349,220 @@ class OneSignal:
             responses = sorted(self.iter_notifications(reqs), key=lambda r: r.ref)
         return PushResult(responses=tuple(responses), idempotency_key=key)
 
+    def send_to_segments(
+        self,
+        payload: Mapping[str, Any] | Any,
+        *,
+        included_segments: Iterable[str] | str | None = None,
+        excluded_segments: Iterable[str] | str | None = None,
+        filters: Iterable[Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+        platforms: Iterable[str] | None = None,
+    ) -> PushResult:
+        """Push ``payload`` to dashboard segments or to people whose tags match ``filters``.
+
+        One request, whatever the audience's size: a cohort a TagSync has marked with a tag is
+        reached with ``filters=[tag_filter("winback", "=", "1")]`` instead of id batches.
+        OneSignal takes one targeting method per message (v11.6 ``included_segments``,
+        ``filters``), so give ``included_segments`` (optionally with ``excluded_segments``)
+        or ``filters`` (tag filters, ``OR`` entries, at most
+        :data:`~onesig_nb.onesignal.limits.MAX_FILTERS`; see :mod:`.targeting`).
+
+        :param idempotency_key: the push's key; the request's key is derived from it and the
+            audience and payload (:func:`.push.audience_key`), so a resend of the same push is
+            replayed, never delivered twice
+        :param platforms: restrict to any of ``"ios"``, ``"android"``, ``"web"``
+
+        Returns a :class:`PushResult` of one response (``targeted`` is 0: no ids were sent;
+        ask :meth:`view_notification` how many were reached).
+        """
+        if hasattr(payload, "to_payload"):
+            payload = payload.to_payload()
+        if not isinstance(payload, Mapping):
+            raise ValidationError("payload must be a dict of OneSignal fields or a Message.")
+        included = check_segments("included_segments", included_segments)
+        excluded = check_segments("excluded_segments", excluded_segments)
+        checked = check_filters(filters) if filters is not None else ()
+        if not (included or excluded or checked):
+            raise ValidationError(
+                "Say whom to reach: included_segments=['Active Users'] (dashboard segments) "
+                "or filters=[tag_filter('plan', '=', 'pro')]; for a list of ids use send_push()."
+            )
+        key = str(idempotency_key) if idempotency_key else str(uuid.uuid4())
+        plats = tuple(platforms) if platforms is not None else None
+        body = dict(payload)
+        req = NotificationRequest(
+            payload=body,
+            external_ids=(),
+            idempotency_key=audience_key(
+                key,
+                body,
+                included_segments=included,
+                excluded_segments=excluded,
+                filters=checked,
+                platforms=plats,
+            ),
+            platforms=plats,
+            ref=0,
+            included_segments=included,
+            excluded_segments=excluded,
+            filters=checked,
+        )
+        self.dialect.notification_body(self.app_id, req)  # bad request: raise before sending
+        try:
+            response = self.create_notification(req)
+        except AuthError:
+            raise
+        except OneSigNbError as exc:
+            response = _failed(req, exc)
+        return PushResult(responses=(response,), idempotency_key=key)
+
     def view_notification(self, notification_id: str) -> NotificationStats:
-        """Delivery statistics of one notification."""
-        path = self.dialect.notification_path(notification_id, self.app_id)
+        """Delivery statistics of one notification (view calls share the 1/s view budget)."""
+        path = self.dialect.notification_path(_notification_id(notification_id), self.app_id)
         _, data, _ = self._transport.call("GET", path, group=VIEW)
         return self.dialect.stats(data)
 
+    def list_notifications(
+        self, *, limit: int = limits.MAX_NOTIFICATIONS_PER_PAGE, offset: int = 0, kind=None
+    ) -> NotificationPage:
+        """One page of the app's notifications, newest first (``GET /notifications``).
+
+        :param limit: notifications per page, 1 to
+            :data:`~onesig_nb.onesignal.limits.MAX_NOTIFICATIONS_PER_PAGE` (50)
+        :param offset: how many to skip; the next page is ``offset + limit``
+        :param kind: only those created from the ``"dashboard"`` (0), by the ``"api"`` (1) or
+            ``"automated"`` (3); None for all (v1.2.2 / v11.6 ``kind``)
+
+        Returns a :class:`~.models.NotificationPage` of :class:`NotificationStats`
+        (``page.to_frame()`` for a DataFrame). A view call: it uses the view rate-limit group
+        (1/s per app, reference §5).
+        """
+        most = limits.MAX_NOTIFICATIONS_PER_PAGE
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
+            raise ValidationError(
+                f"limit must be a whole number from 1 to {most} (OneSignal's page size), "
+                f"not {limit!r}; page with offset= for more."
+            )
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError(f"offset must be a whole number of at least 0, not {offset!r}.")
+        code = NOTIFICATION_KINDS.get(kind, kind) if isinstance(kind, str) else kind
+        if code is not None and (isinstance(code, bool) or code not in NOTIFICATION_KINDS.values()):
+            raise ValidationError(
+                f"kind {kind!r} is not one OneSignal knows; use 'dashboard', 'api', "
+                "'automated' (or 0, 1, 3), or None for all."
+            )
+        path = self.dialect.notifications_list_path(
+            self.app_id, limit=limit, offset=offset, kind=code
+        )
+        _, data, _ = self._transport.call("GET", path, group=VIEW)
+        return self.dialect.notification_page(data, limit=limit, offset=offset)
+
     def cancel_notification(self, notification_id: str) -> bool:
-        """Cancel a scheduled notification; True when OneSignal confirmed it."""
+        """Stop a scheduled or still-sending notification; True when OneSignal confirmed it.
+
+        OneSignal cancels only messages that are scheduled or still going out (v11.6
+        cancel-message); one already delivered is answered with HTTP 400, raised here as
+        :class:`~.dialects.NotCancellable` (an :class:`APIError`) saying so. An unknown id
+        raises :class:`APIError` with status 404. Cancel shares the create-message budget
+        (reference §5).
+        """
+        notification_id = _notification_id(notification_id)
         path = self.dialect.notification_path(notification_id, self.app_id)
-        _, data, _ = self._transport.call("DELETE", path, group=CREATE)
+        try:
+            _, data, _ = self._transport.call("DELETE", path, group=CREATE)
+        except AuthError:
+            raise
+        except APIError as exc:
+            if exc.status == 400:
+                raise not_cancellable(exc, notification_id) from None
+            raise
         return not (isinstance(data, Mapping) and data.get("success") is False)
+
+    # -- templates ----------------------------------------------------------------------------
+    # v11.6 only (the legacy v1.2.2 spec has no templates): like view user, a legacy client
+    # reaches them on the current host with the app key as "Key <key>" (see users_base_url).
+
+    def _current_call(self, method: str, path: str, body: Any = None, *, group: str) -> Any:
+        raw = orjson.dumps(body) if body is not None else None
+        _, data, _ = self._transport.call(
+            method,
+            path,
+            raw,
+            group=group,
+            idempotent=method != "POST",
+            headers=self._user_headers,
+            base_url=self._users_base_url,
+        )
+        return data
+
+    def list_templates(
+        self,
+        *,
+        limit: int = limits.MAX_TEMPLATES_PER_PAGE,
+        offset: int = 0,
+        channel: str | None = "push",
+    ) -> TemplatePage:
+        """One page of the app's templates (``GET /templates``, v11.6 view-templates).
+
+        :param limit: 1 to :data:`~onesig_nb.onesignal.limits.MAX_TEMPLATES_PER_PAGE` (50)
+        :param channel: ``"push"`` (default), ``"email"``, ``"sms"``, or None for all
+        """
+        most = limits.MAX_TEMPLATES_PER_PAGE
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
+            raise ValidationError(f"limit must be a whole number from 1 to {most}, not {limit!r}.")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError(f"offset must be a whole number of at least 0, not {offset!r}.")
+        if channel not in (None, "push", "email", "sms"):
+            raise ValidationError(
+                f"channel must be 'push', 'email', 'sms' or None, not {channel!r}."
+            )
+        path = self.dialect.templates_path(self.app_id, limit=limit, offset=offset, channel=channel)
+        data = self._current_call("GET", path, group=VIEW)
+        return self.dialect.template_page(data, limit=limit, offset=offset)
+
+    def view_template(self, template_id: str) -> Template:
+        """One template with its content (``GET /templates/{id}?app_id``, v11.6 view-template)."""
+        path = self.dialect.templates_path(self.app_id, _template_id(template_id))
+        return self.dialect.template(self._current_call("GET", path, group=VIEW))
+
+    def create_template(
+        self,
+        name: str,
+        contents: str | Mapping[str, str],
+        *,
+        dynamic_content: Mapping[str, Any] | None = None,
+    ) -> Template:
+        """Create a push template (``POST /templates``, v11.6 create-template).
+
+        :param name: its name in the dashboard (at most 128 characters)
+        :param contents: the body, text (English) or ``{language: text}`` with ``"en"``; it
+            may use Liquid, e.g. ``{{ message.custom_data.code }}``
+        :param dynamic_content: v11.6 ``dynamic_content``, passed as given
+
+        Send with ``Message(..., template_id=template.id, custom_data={...})``. Creating a
+        template is not a view call; it shares the create budget (the rate-limit page names
+        no group for it, so the larger one is the safer guess: 1/s would stall a setup
+        script). It is not retried on timeouts (only on 429), so it is never created twice.
+        """
+        body = {"app_id": self.app_id, **_template_fields(name, contents)}
+        if dynamic_content is not None:
+            if not isinstance(dynamic_content, Mapping):
+                raise ValidationError("dynamic_content must be a dict (v11.6 dynamic_content).")
+            body["dynamic_content"] = dict(dynamic_content)
+        data = self._current_call(
+            "POST", self.dialect.templates_path(self.app_id), body, group=CREATE
+        )
+        return self.dialect.template(data)
+
+    def update_template(
+        self, template_id: str, name: str, contents: str | Mapping[str, str] | None = None
+    ) -> Template:
+        """Rename a template and optionally replace its body (``PATCH /templates/{id}``,
+        v11.6 update-template: ``name`` is required)."""
+        path = self.dialect.templates_path(self.app_id, _template_id(template_id))
+        body = _template_fields(name, contents)
+        return self.dialect.template(self._current_call("PATCH", path, body, group=CREATE))
 
     # -- users and tags ---------------------------------------------------------------------------
 
@@ -388,6 +596,51 @@ class OneSignal:
     def edit_tags_bulk(self, edits: Iterable[TagEdit]) -> list[TagEditResult]:
         """:meth:`iter_tag_edits`, collected into a list (in completion order)."""
         return list(self.iter_tag_edits(edits))
+
+
+def _notification_id(notification_id: Any) -> str:
+    """A notification id as text; blank is refused (it would address the list route)."""
+    if not isinstance(notification_id, str) or not notification_id.strip():
+        raise ValidationError(
+            f"notification id {notification_id!r} is not an id; use PushResult."
+            "notification_ids or list_notifications() to find one."
+        )
+    return notification_id.strip()
+
+
+def _template_id(template_id: Any) -> str:
+    if not isinstance(template_id, str) or not template_id.strip():
+        raise ValidationError(
+            f"template id {template_id!r} is not an id; list_templates() shows them."
+        )
+    return template_id.strip()
+
+
+def _template_fields(name: Any, contents: Any) -> dict[str, Any]:
+    """``name`` (required, at most 128 characters: v11.6) and ``contents`` (with English)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError("A template needs a name, e.g. 'Order shipped'.")
+    if len(name) > limits.MAX_NAME_CHARS:
+        raise ValidationError(
+            f"The template name is {len(name)} characters; OneSignal allows "
+            f"{limits.MAX_NAME_CHARS}. Shorten it."
+        )
+    out: dict[str, Any] = {"name": name}
+    if contents is None:
+        return out
+    if isinstance(contents, str):
+        contents = {"en": contents}
+    if (
+        not isinstance(contents, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in contents.items())
+        or not str(contents.get("en") or "").strip()
+    ):
+        raise ValidationError(
+            "contents must be text or a {language: text} dict with English ('en'): OneSignal "
+            "requires contents.en in a push template (v11.6 create-template)."
+        )
+    out["contents"] = dict(contents)
+    return out
 
 
 def _failed(req: NotificationRequest, exc: OneSigNbError) -> NotificationResponse:

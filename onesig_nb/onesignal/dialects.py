@@ -8,6 +8,10 @@ This is the only module that knows field names, paths, auth schemes and response
 create notification           ``POST /api/v1/notifications``                ``POST /notifications``
 targeting                     ``include_external_user_ids`` (2,000)         ``include_aliases.external_id`` (20,000)
                               + ``channel_for_external_user_ids: push``     + ``target_channel: push``
+or by segments / filters      ``included_segments``, ``excluded_segments``   the same, + ``target_channel: push``
+                              or ``filters`` (v1.2.2)                       (v11.6)
+list / cancel notifications   ``GET|DELETE /api/v1/notifications[/{id}]``    ``GET|DELETE /notifications[/{id}]``
+templates                     (none in v1.2.2: the current route is used)   ``/templates[/{id}]?app_id=``
 idempotency field             ``external_id``                               ``idempotency_key``
 edit tags                     ``PUT /api/v1/apps/{app}/users/{ext}``        ``PATCH /apps/{app}/users/by/external_id/{ext}``
                               ``{"tags": {...}}``                           ``{"properties": {"tags": {...}}}``
@@ -22,7 +26,7 @@ not JSON at all (reference onesignal-api.md §2.2, §4.1, §9).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -33,23 +37,35 @@ from onesig_nb.errors import APIError, AuthError, RateLimited, ValidationError
 from onesig_nb.onesignal import limits
 from onesig_nb.onesignal.models import (
     PLATFORMS,
+    NotificationPage,
     NotificationRequest,
     NotificationResponse,
     NotificationStats,
+    Template,
+    TemplatePage,
 )
+from onesig_nb.onesignal.payload import check_payload
+from onesig_nb.onesignal.targeting import check_filters, check_segments
 
 __all__ = [
     "CURRENT",
     "LEGACY",
+    "NOTIFICATION_KINDS",
     "Dialect",
+    "NotCancellable",
     "decode_body",
     "dialect_for",
     "error_for",
     "flatten_errors",
     "is_app_not_found",
     "invalid_ids",
+    "not_cancellable",
     "platform_flags",
 ]
+
+#: ``kind`` of ``GET /notifications``: 0 dashboard, 1 API, 3 automated (v1.2.2
+#: get_notifications ``kind`` enum [0, 1, 3]; v11.6 view-messages ``kind``).
+NOTIFICATION_KINDS = {"dashboard": 0, "api": 1, "automated": 3}
 
 #: Payload keys that would change who gets a push; targeting is the client's job, not the payload's.
 _TARGETING_KEYS = frozenset(
@@ -179,6 +195,31 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _number(value: Any) -> float | None:
+    """A finite JSON number (int or float) as a float; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def platform_counts(value: Any) -> dict[str, dict[str, int]]:
+    """``platform_delivery_stats`` as ``{platform: {counter: int}}``: each platform key as
+    OneSignal sends it (web browsers apart, v1.2.2 ``PlatformDeliveryData``), null or
+    non-integer counters dropped (v1.2.2 ``DeliveryData``: every counter is nullable)."""
+    if not isinstance(value, Mapping):
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for platform, counts in value.items():
+        if not isinstance(counts, Mapping):
+            continue
+        out[str(platform)] = {str(k): n for k, v in counts.items() if (n := _int(v)) is not None}
+    return out
+
+
 def _ids_text(label: str, ids: Any) -> str:
     ids = list(ids) if isinstance(ids, list | tuple) else [ids]
     shown = ", ".join(str(i) for i in ids[:5])
@@ -186,18 +227,85 @@ def _ids_text(label: str, ids: Any) -> str:
     return f"{label}: {shown}{more}"
 
 
-def invalid_ids(errors: Any) -> list[str]:
-    """External ids OneSignal reported as invalid/unsubscribed, from either generation's shape."""
+def _ids_in_text(text: str, targeted: Iterable[str] | None) -> list[str]:
+    """The ids a ``invalid_external_user_ids`` *string* names.
+
+    v11.6 types ``warnings.invalid_external_user_ids`` as a string ("external_ids whose
+    subscriptions are unsubscribed") without saying how several ids are joined. Undocumented,
+    so the safer reading: a JSON array in a string, else comma-separated ids; when the
+    request's ids are known, only ids that were targeted count (the whole text counts too, so
+    an id holding a comma is still found), so a misread never marks a stranger.
+    """
+    text = text.strip()
+    parts: list[str] = []
+    if text.startswith("["):
+        try:
+            loaded = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            loaded = None
+        if isinstance(loaded, list):
+            parts = [str(i) for i in loaded if i is not None]
+    if not parts:
+        parts = [text, *(p.strip() for p in text.split(","))]
+    parts = [p for p in parts if p]
+    if targeted is not None:
+        wanted = set(targeted)
+        parts = [p for p in parts if p in wanted]
+    elif "," in text and not text.startswith("["):
+        parts = parts[1:]  # without the request's ids, the comma reading wins
+    return parts
+
+
+def invalid_ids(errors: Any, targeted: Iterable[str] | None = None) -> list[str]:
+    """External ids OneSignal reported as unsubscribed, from either generation's shape.
+
+    Reads ``invalid_external_user_ids`` (a list, or a string: v11.6 ``warnings``) and
+    ``invalid_aliases.external_id``. An id is listed once per unsubscribed subscription
+    (v11.6 200 example), so each comes back once; a listed person may still have been reached
+    on another device. ``targeted``: the request's ids, used to read the string form.
+    """
     if not isinstance(errors, Mapping):
         return []
     found: list[str] = []
     legacy = errors.get("invalid_external_user_ids")
     if isinstance(legacy, list):
         found.extend(str(i) for i in legacy)
+    elif isinstance(legacy, str):
+        found.extend(_ids_in_text(legacy, targeted))
     aliases = errors.get("invalid_aliases")
     if isinstance(aliases, Mapping) and isinstance(aliases.get("external_id"), list):
         found.extend(str(i) for i in aliases["external_id"])
     return list(dict.fromkeys(found))  # an id repeats once per unsubscribed subscription
+
+
+class NotCancellable(APIError):
+    """OneSignal refused to cancel a notification (HTTP 400): it was already delivered.
+
+    Cancel works only for scheduled or still-sending messages (v11.6 cancel-message: "Stop a
+    scheduled or currently outgoing message"; its 400: "Usually due to the message already
+    being sent to all recipients").
+
+    :ivar notification_id: the notification that could not be cancelled
+    """
+
+    def __init__(self, message: str, *, notification_id: str, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.notification_id = notification_id
+
+
+def not_cancellable(exc: APIError, notification_id: str) -> NotCancellable:
+    """The typed error for a 400 answer to cancel (``exc`` is the transport's APIError)."""
+    said = "; ".join(exc.errors) or "no error text"
+    return NotCancellable(
+        f"Notification {notification_id} cannot be cancelled: it was already delivered "
+        "(OneSignal cancels only scheduled or still-sending messages). Nothing was changed; "
+        "to reach people again, send a new message. "
+        f"OneSignal said: {said}",
+        notification_id=notification_id,
+        status=exc.status,
+        errors=exc.errors,
+        body=exc.body,
+    )
 
 
 def error_for(
@@ -312,6 +420,35 @@ class Dialect:
     def notification_path(self, notification_id: str, app_id: str) -> str:
         return f"{self.prefix}/notifications/{quote(notification_id, safe='')}?app_id={app_id}"
 
+    def notifications_list_path(
+        self, app_id: str, *, limit: int, offset: int, kind: int | None = None
+    ) -> str:
+        """``GET`` path of one page of notifications (v1.2.2 get_notifications; v11.6
+        view-messages): ``?app_id&limit&offset`` and ``kind`` when given."""
+        path = f"{self.prefix}/notifications?app_id={quote(app_id, safe='')}"
+        path += f"&limit={int(limit)}&offset={int(offset)}"
+        return path + (f"&kind={int(kind)}" if kind is not None else "")
+
+    def templates_path(
+        self,
+        app_id: str,
+        template_id: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        channel: str | None = None,
+    ) -> str:
+        """Templates route (v11.6 only: ``/templates?app_id&limit&offset[&channel]``,
+        ``/templates/{id}?app_id``, ``POST /templates``); both dialects send it to the current
+        API, as for users (the legacy v1.2.2 spec has no templates)."""
+        if template_id is not None:
+            return f"/templates/{quote(template_id, safe='')}?app_id={quote(app_id, safe='')}"
+        if limit is None:
+            return "/templates"
+        path = f"/templates?app_id={quote(app_id, safe='')}&limit={int(limit)}"
+        path += f"&offset={int(offset or 0)}"
+        return path + (f"&channel={quote(channel, safe='')}" if channel else "")
+
     def tags_path(self, app_id: str, external_id: str) -> str:
         raise NotImplementedError
 
@@ -331,17 +468,60 @@ class Dialect:
                 f"The message payload sets {sorted(clash)}; targeting, app id and idempotency "
                 "key are set by the client. Remove them from the payload."
             )
-        if not req.external_ids:
-            raise ValidationError("A notification request needs at least one external id.")
-        if len(req.external_ids) > self.max_ids:
-            raise ValidationError(
-                f"{len(req.external_ids):,} external ids in one request; the {self.name} API "
-                f"takes at most {self.max_ids:,}. Use send_push(), which splits for you."
-            )
-        body = {"app_id": app_id, **req.payload}
-        body.update(self._targeting(list(req.external_ids), req.idempotency_key))
+        check_payload(req.payload)
+        if req.targets_ids:
+            if not req.external_ids:
+                raise ValidationError("A notification request needs at least one external id.")
+            if len(req.external_ids) > self.max_ids:
+                raise ValidationError(
+                    f"{len(req.external_ids):,} external ids in one request; the {self.name} "
+                    f"API takes at most {self.max_ids:,}. Use send_push(), which splits for you."
+                )
+            targeting = self._targeting(list(req.external_ids), req.idempotency_key)
+        else:
+            targeting = self._audience(req)
+        body = {"app_id": app_id, **self.encode_payload(req.payload)}
+        body.update(targeting)
         body.update(platform_flags(req.platforms))
         return body
+
+    def _audience(self, req: NotificationRequest) -> dict[str, Any]:
+        """Segment or filter targeting, checked: one method per message (v11.6
+        ``included_segments``/``filters``: "Not compatible with any other targeting")."""
+        if req.external_ids:
+            raise ValidationError(
+                "A request targets external ids or segments/filters, not both; OneSignal "
+                "takes one targeting method per message. Use send_push() for ids."
+            )
+        if req.filters and (req.included_segments or req.excluded_segments):
+            raise ValidationError(
+                "filters cannot be combined with included_segments/excluded_segments "
+                "(one targeting method per message); express the segment as a tag filter, "
+                "or send twice."
+            )
+        out: dict[str, Any] = {}
+        if req.filters:
+            out["filters"] = [dict(f) for f in check_filters(req.filters)]
+        else:
+            included = check_segments("included_segments", req.included_segments)
+            excluded = check_segments("excluded_segments", req.excluded_segments)
+            if not included:
+                raise ValidationError(
+                    "excluded_segments only narrows included_segments; add "
+                    "included_segments=['Subscribed Users'] (everyone) or the segment you mean."
+                )
+            out["included_segments"] = list(included)
+            if excluded:
+                out["excluded_segments"] = list(excluded)
+        out.update(self._audience_extras(req.idempotency_key))
+        return out
+
+    def _audience_extras(self, key: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def encode_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload's fields as this generation spells them (the same, unless overridden)."""
+        return dict(payload)
 
     def _targeting(self, ids: list[str], key: str) -> dict[str, Any]:
         raise NotImplementedError
@@ -367,7 +547,8 @@ class Dialect:
             return NotificationResponse(request=req, status=status, error=err, replayed=replayed)
         raw_errors = body.get("errors")
         warnings = body.get("warnings")
-        invalid = invalid_ids(raw_errors) + invalid_ids(warnings)
+        targeted = req.external_ids if req is not None else None
+        invalid = invalid_ids(raw_errors, targeted) + invalid_ids(warnings, targeted)
         recipients = body.get("recipients")
         return NotificationResponse(
             request=req,
@@ -392,20 +573,67 @@ class Dialect:
         def count(name: str) -> int:
             return _int(body.get(name)) or 0
 
-        remaining = body.get("remaining")
-        completed = body.get("completed_at")
-        per_platform = body.get("platform_delivery_stats")
+        throttle = body.get("throttle_rate_per_minute")
+        name = body.get("name")
         return NotificationStats(
             id=str(body.get("id") or ""),
             successful=count("successful"),
             failed=count("failed"),
             errored=count("errored"),
             converted=count("converted"),
-            remaining=_int(remaining),
-            completed_at=_int(completed),
+            remaining=_int(body.get("remaining")),
+            completed_at=_int(body.get("completed_at")),
             canceled=bool(body.get("canceled")),
-            platform_delivery_stats=dict(per_platform) if isinstance(per_platform, Mapping) else {},
+            platform_delivery_stats=platform_counts(body.get("platform_delivery_stats")),
             raw=dict(body),
+            received=_int(body.get("received")),
+            queued_at=_int(body.get("queued_at")),
+            send_after=_int(body.get("send_after")),
+            name=name if isinstance(name, str) else None,
+            throttle_rate_per_minute=_number(throttle),
+        )
+
+    def notification_page(self, body: Any, *, limit: int, offset: int) -> NotificationPage:
+        """Parse one page of ``GET /notifications`` (v1.2.2 ``NotificationSlice``)."""
+        body = body if isinstance(body, Mapping) else {}
+        items = body.get("notifications")
+        items = items if isinstance(items, list) else []
+        return NotificationPage(
+            notifications=tuple(self.stats(n) for n in items if isinstance(n, Mapping)),
+            total_count=_int(body.get("total_count")),
+            offset=_int(body.get("offset")) if _int(body.get("offset")) is not None else offset,
+            limit=_int(body.get("limit")) or limit,
+        )
+
+    def template(self, body: Any) -> Template:
+        """Parse a template (v11.6 ``TemplateResource``; list items carry fewer fields)."""
+        body = body if isinstance(body, Mapping) else {}
+
+        def text(name: str) -> str | None:
+            value = body.get(name)
+            return value if isinstance(value, str) else None
+
+        content = body.get("content")
+        return Template(
+            id=str(body.get("id") or ""),
+            name=text("name"),
+            channel=text("channel"),
+            created_at=text("created_at"),
+            updated_at=text("updated_at"),
+            content=dict(content) if isinstance(content, Mapping) else {},
+            raw=dict(body),
+        )
+
+    def template_page(self, body: Any, *, limit: int, offset: int) -> TemplatePage:
+        """Parse one page of ``GET /templates`` (v11.6 view-templates)."""
+        body = body if isinstance(body, Mapping) else {}
+        items = body.get("templates")
+        items = items if isinstance(items, list) else []
+        return TemplatePage(
+            templates=tuple(self.template(t) for t in items if isinstance(t, Mapping)),
+            total_count=_int(body.get("total_count")),
+            offset=_int(body.get("offset")) if _int(body.get("offset")) is not None else offset,
+            limit=_int(body.get("limit")) or limit,
         )
 
 
@@ -425,6 +653,19 @@ class _Legacy(Dialect):
             "channel_for_external_user_ids": "push",
             "external_id": key,
         }
+
+    def _audience_extras(self, key: str) -> dict[str, Any]:
+        # channel_for_external_user_ids belongs to external-id targeting only (v1.2.2).
+        return {"external_id": key}
+
+    def encode_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        # v1.2.2 types throttle_rate_per_minute as a string; v11.6 as a number.
+        out = dict(payload)
+        throttle = out.get("throttle_rate_per_minute")
+        if isinstance(throttle, int | float) and not isinstance(throttle, bool):
+            whole = isinstance(throttle, int) or throttle.is_integer()
+            out["throttle_rate_per_minute"] = str(int(throttle)) if whole else str(throttle)
+        return out
 
     def tags_body(self, tags: Mapping[str, str]) -> dict[str, Any]:
         return {"tags": dict(tags)}
@@ -446,6 +687,11 @@ class _Current(Dialect):
             "target_channel": "push",
             "idempotency_key": key,
         }
+
+    def _audience_extras(self, key: str) -> dict[str, Any]:
+        # v11.6 target_channel is "required when using include_aliases" and defaults to push;
+        # sent with segments and filters too, so a push never goes out on another channel.
+        return {"target_channel": "push", "idempotency_key": key}
 
     def tags_body(self, tags: Mapping[str, str]) -> dict[str, Any]:
         return {"properties": {"tags": dict(tags)}}

@@ -22,8 +22,45 @@ MAX_TAGS_PER_REQUEST = 100
 #: Action buttons per notification ("Push notification" reference: ``buttons`` max 3).
 MAX_BUTTONS = 3
 
+#: Keys an action button may have: v11.6 ``buttons`` items ``{id, text, icon}``,
+#: ``required: [id, text]``, ``additionalProperties: false``.
+BUTTON_KEYS = frozenset({"id", "text", "icon"})
+
 #: Web buttons per notification (Chrome only; same reference: ``web_buttons`` max 2).
 MAX_WEB_BUTTONS = 2
+
+#: Keys a web button may have: v11.6 ``web_buttons`` items ``{id, text, url}`` (all three
+#: required, ``additionalProperties: false``); v1.2.2 ``web_buttons`` also documents ``icon``,
+#: so the union of both documents is allowed.
+WEB_BUTTON_KEYS = frozenset({"id", "text", "url", "icon"})
+
+#: ``priority``: v11.6 ``enum: [10, 5]`` (10 high, the default; 5 normal).
+PRIORITIES = frozenset({5, 10})
+
+#: ``ios_badgeType``: v11.6 ``enum: ["None", "SetTo", "Increase"]`` (default "None").
+IOS_BADGE_TYPES = frozenset({"None", "SetTo", "Increase"})
+
+#: ``collapse_id``: "Limit of 64 characters" (v1.2.2 ``BasicNotification.collapse_id``).
+MAX_COLLAPSE_ID_CHARS = 64
+
+#: ``filters``: "Limited to 200 total entries, including fields and OR operators" (v11.6
+#: ``filters``, ``maxItems: 200``; reference onesignal-api.md §4.1).
+MAX_FILTERS = 200
+
+#: Relations a ``tag`` filter takes: v1.2.2 ``Filter.relation`` enum. (v11.6 adds
+#: ``in_array``/``not_in_array`` to the shared enum, but documents them for no tag use, so the
+#: client refuses them on tags: the safer reading, a mistyped audience is never sent.)
+TAG_FILTER_RELATIONS = frozenset(
+    {">", "<", "=", "!=", "exists", "not_exists", "time_elapsed_gt", "time_elapsed_lt"}
+)
+
+#: Notifications one ``GET /notifications`` page holds: "The maximum and default is 50" (v11.6
+#: view-messages ``limit``; v1.2.2 get_notifications "Max is 50. Default is 50").
+MAX_NOTIFICATIONS_PER_PAGE = 50
+
+#: Templates one ``GET /templates`` page holds: "The default (if omitted) and maximum is 50"
+#: (v11.6 view-templates ``limit``).
+MAX_TEMPLATES_PER_PAGE = 50
 
 #: Bytes of ``data`` / ``custom_data`` on a push (both specs: 2,048 bytes for push and SMS).
 MAX_DATA_BYTES = 2_048

@@ -38,6 +38,7 @@ from onesig_nb.onesignal.models import NotificationRequest, NotificationResponse
 __all__ = [
     "KEY_NAMESPACE",
     "PushResult",
+    "audience_key",
     "batch_key",
     "campaign_batch_key",
     "canonical_json",
@@ -122,6 +123,36 @@ def batch_key(
     return str(uuid.uuid5(namespace, _sha256(text)))
 
 
+def audience_key(
+    idempotency_key: str,
+    payload: Mapping[str, Any],
+    *,
+    included_segments: Sequence[str] = (),
+    excluded_segments: Sequence[str] = (),
+    filters: Sequence[Mapping[str, Any]] = (),
+    platforms: Sequence[str] | None = None,
+) -> str:
+    """The key of a push to segments or filters: ``uuid5(key, sha256(audience, payload,
+    platforms))``, like :func:`batch_key` with the audience in place of the ids.
+
+    A resend with the same key, audience and payload is replayed (never delivered twice);
+    another audience or payload under the same key is a new push and is sent.
+    """
+    try:
+        namespace = uuid.UUID(str(idempotency_key))
+    except ValueError:
+        namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"onesig_nb:{idempotency_key}")
+    content = {
+        "in": sorted(included_segments),
+        "ex": sorted(excluded_segments),
+        "f": [dict(f) for f in filters],  # order matters: AND/OR entries join neighbours
+        "p": payload,
+        "pl": sorted(platforms) if platforms is not None else None,
+    }
+    text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return str(uuid.uuid5(namespace, _sha256(text)))
+
+
 def campaign_batch_key(
     campaign: str,
     kind: str,
@@ -162,8 +193,10 @@ def split_push(
 class PushResult:
     """What happened to one :meth:`OneSignal.send_push`: one response per batch, in batch order.
 
-    ``invalid_external_ids`` are ids OneSignal did not deliver to although the request went
-    through: reported invalid/unsubscribed, or in a batch that created nothing (``id: ""``).
+    ``invalid_external_ids`` are ids OneSignal listed as unsubscribed, or in a batch that
+    created nothing (``id: ""``). OneSignal lists an id once per unsubscribed *subscription*
+    (v11.6 create-message 200 example), so in a batch that created a notification a listed
+    person may still have been reached on another device: "some devices not subscribed".
     ``failed_external_ids`` are ids whose batch failed for good (``response.error`` set);
     resending the same push (same ids, payload and platforms) with the same ``idempotency_key``
     retries just those safely: the batches that were accepted are replayed, not delivered again.
@@ -172,9 +205,12 @@ class PushResult:
     the batch created a notification (it reached at least one subscribed user), so such an id
     shows as ``"sent"`` in :meth:`to_frame` - "sent" means "in an accepted request", not
     "delivered". Only a batch where nobody was reachable (``id: ""``) or ids OneSignal names as
-    invalid come back in ``invalid_external_ids``. Compare ``recipients`` with the number
-    targeted to see the gap. A replayed batch (same key and content as an earlier call) reports
-    the earlier call's answer.
+    invalid come back in ``invalid_external_ids``. A replayed batch (same key and content as an
+    earlier call) reports the earlier call's answer.
+
+    ``recipients`` is OneSignal's own estimate of subscriptions targeted, which only the legacy
+    API sends; on the current API it is None (see the property), so compare :attr:`targeted`
+    with the delivery statistics (``client.view_notification``) instead.
     """
 
     responses: tuple[NotificationResponse, ...]
@@ -206,8 +242,25 @@ class PushResult:
         ]
 
     @property
-    def recipients(self) -> int:
-        return sum(r.recipients or 0 for r in self.responses)
+    def targeted(self) -> int:
+        """External ids this push was sent to (each once), whatever came back."""
+        return sum(len(r.request.external_ids) for r in self.responses if r.request)
+
+    @property
+    def recipients(self) -> int | None:
+        """Subscriptions OneSignal estimated it targeted, summed over the answered batches;
+        None when an accepted batch did not say (always on the current API).
+
+        The legacy API answers ``recipients`` ("estimated number of subscribers targeted",
+        v1.2.2 ``CreateNotificationSuccessResponse``); the current API's create answer has no
+        such field (v11.6 create-message; the official SDK 5.x model has none), so a 0 there
+        would be a made-up number. A batch that created nothing counts 0; batches that failed
+        for good are not counted.
+        """
+        answered = [r for r in self.responses if r.error is None]
+        if any(r.id and r.recipients is None for r in answered):
+            return None
+        return sum(r.recipients or 0 for r in answered)
 
     @property
     def errors(self) -> list[str]:
@@ -245,9 +298,8 @@ class PushResult:
         return pd.DataFrame(rows, columns=["external_id", "status", "notification_id", "error"])
 
     def __repr__(self) -> str:
-        targeted = sum(len(r.request.external_ids) for r in self.responses if r.request)
         return (
-            f"PushResult({len(self.responses)} request(s), {targeted:,} targeted, "
+            f"PushResult({len(self.responses)} request(s), {self.targeted:,} targeted, "
             f"{len(self.notification_ids)} notification(s), "
             f"{len(self.invalid_external_ids):,} invalid, "
             f"{len(self.failed_external_ids):,} failed)"

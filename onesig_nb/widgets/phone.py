@@ -4,6 +4,13 @@ Pure functions returning HTML strings (no ipywidgets), so the preview widget, st
 ``_repr_html_`` output and tests all share them. Every piece of user text is escaped, and text
 elements carry ``dir="auto"`` so right-to-left scripts and emoji display as the device would.
 Truncation follows :data:`onesig_nb.message.devices.DEVICE_LIMITS` (approximate, sourced figures).
+
+What each mock-up shows follows the create-message fields' platforms (v11.6
+``/notifications?c=push``): iOS the subtitle ("iOS only"), the ``ios_attachments`` image and
+the app icon's badge (``ios_badgeType``/``ios_badgeCount``); Android the ``big_picture`` image
+and the ``large_icon``; Chrome the ``chrome_web_image`` and only ``web_buttons`` (``buttons``
+are for "Android and iOS"). Images load only from http(s) URLs; anything else (a resource name
+in the app, a ``javascript:`` URL) is named, never loaded.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from collections.abc import Sequence
 
 from onesig_nb.message.devices import DEVICE_LIMITS
 
-__all__ = ["android_html", "chrome_html", "devices_html", "ios_html", "truncate"]
+__all__ = ["android_html", "badge_text", "chrome_html", "devices_html", "ios_html", "truncate"]
 
 _STYLE = """<style>
 .osn-devices{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;font-family:-apple-system,
@@ -36,6 +43,11 @@ _STYLE = """<style>
 .osn-buttons{display:flex;gap:6px;margin-top:8px;flex-wrap:wrap}
 .osn-button{font-size:12px;padding:4px 8px;border-radius:6px;background:#eee;color:#1a73e8}
 .osn-cut{color:#b00;font-size:10px;margin-left:4px}
+.osn-row{display:flex;gap:8px;align-items:flex-start}.osn-row>div:first-child{flex:1;min-width:0}
+.osn-icon{width:40px;height:40px;border-radius:50%;object-fit:cover;flex:none}
+.osn-icon-name{font-size:10px;color:#888;flex:none;max-width:60px;overflow-wrap:anywhere}
+.osn-badge{display:inline-block;min-width:16px;padding:0 5px;border-radius:9px;background:#ff3b30;
+ color:#fff;font-size:10px;font-weight:600;text-align:center;margin-left:6px}
 </style>"""
 
 
@@ -60,6 +72,28 @@ def _image(url: str | None) -> str:
     if url.startswith(("https://", "http://")):
         return f'<img class="osn-img" src="{_e(url)}" alt="" loading="lazy">'
     return f'<div class="osn-img-missing" dir="auto">image: {_e(url)}</div>'
+
+
+def _is_web(url: str | None) -> bool:
+    return bool(url) and url.startswith(("https://", "http://"))
+
+
+def _large_icon(icon: str | None) -> str:
+    if not icon:
+        return ""
+    if _is_web(icon):
+        return f'<img class="osn-icon" src="{_e(icon)}" alt="" loading="lazy">'
+    return f'<div class="osn-icon-name" dir="auto">icon: {_e(icon)}</div>'
+
+
+def badge_text(badge_type: str | None, count: int | None) -> str | None:
+    """What the app icon's badge says after this push: ``"3"`` for SetTo 3, ``"+1"`` for
+    Increase 1 (the device adds it to what it shows), None when the badge is left alone."""
+    if count is None or badge_type not in ("SetTo", "Increase"):
+        return None
+    if badge_type == "SetTo":
+        return str(count) if count > 0 else None  # 0 clears the badge
+    return f"{count:+d}"
 
 
 def _buttons(buttons: Sequence[dict] | None, *, reverse: bool = False) -> str:
@@ -96,8 +130,10 @@ def ios_html(
     subtitle: str | None = None,
     image: str | None = None,
     buttons: Sequence[dict] | None = None,
+    badge: str | None = None,
 ) -> str:
-    """An iOS lock-screen notification (buttons appear on long-press; shown below the card)."""
+    """An iOS lock-screen notification (buttons appear on long-press; shown below the card);
+    ``badge`` is the app icon's badge text (:func:`badge_text`), shown next to the app name."""
     lim = DEVICE_LIMITS["ios"]
     body_lim = lim["body_with_image"] if image else lim["body"]
     inner = (
@@ -107,7 +143,8 @@ def ios_html(
         + _image(image)
         + _buttons(buttons, reverse=True)  # OneSignal: iOS shows buttons in reverse array order
     )
-    head = f'<span dir="auto">{_e(app_name.upper())}</span><span>now</span>'
+    mark = f'<span class="osn-badge" title="app icon badge">{_e(badge)}</span>' if badge else ""
+    head = f'<span dir="auto">{_e(app_name.upper())}{mark}</span><span>now</span>'
     return _card("ios", "iOS lock screen", head, inner)
 
 
@@ -118,15 +155,15 @@ def android_html(
     body: str | None,
     image: str | None = None,
     buttons: Sequence[dict] | None = None,
+    large_icon: str | None = None,
 ) -> str:
-    """An Android notification in the shade, collapsed to one line of body text."""
+    """An Android notification in the shade, collapsed to one line of body text, with the
+    large icon on the right and the big picture below."""
     lim = DEVICE_LIMITS["android"]
-    inner = (
-        _text("title", title, lim["title"])
-        + _text("body", body, lim["body"])
-        + _image(image)
-        + _buttons(buttons)
-    )
+    texts = _text("title", title, lim["title"]) + _text("body", body, lim["body"])
+    if large_icon:
+        texts = f'<div class="osn-row"><div>{texts}</div>{_large_icon(large_icon)}</div>'
+    inner = texts + _image(image) + _buttons(buttons)
     head = f'<span dir="auto">{_e(app_name)} · now</span><span>▾</span>'
     return _card("android", "Android", head, inner)
 
@@ -140,7 +177,8 @@ def chrome_html(
     buttons: Sequence[dict] | None = None,
     site: str | None = None,
 ) -> str:
-    """A Chrome notification on a desktop (Windows/macOS style), with the site underneath."""
+    """A Chrome notification on a desktop (Windows/macOS style), with the site underneath;
+    ``buttons`` are the web buttons (``web_buttons``)."""
     lim = DEVICE_LIMITS["chrome"]
     inner = (
         _text("title", title or app_name, lim["title"])
@@ -163,8 +201,14 @@ def devices_html(
     chrome_image: str | None = None,
     buttons: Sequence[dict] | None = None,
     site: str | None = None,
+    web_buttons: Sequence[dict] | None = None,
+    large_icon: str | None = None,
+    badge: str | None = None,
 ) -> str:
-    """The three mock-ups side by side, with their stylesheet."""
+    """The three mock-ups side by side, with their stylesheet.
+
+    ``buttons`` show on iOS and Android, ``web_buttons`` on Chrome; ``large_icon`` on Android;
+    ``badge`` (:func:`badge_text`) on iOS."""
     return (
         _STYLE
         + '<div class="osn-devices">'
@@ -175,16 +219,22 @@ def devices_html(
             body=body,
             image=ios_image,
             buttons=buttons,
+            badge=badge,
         )
         + android_html(
-            app_name=app_name, title=title, body=body, image=android_image, buttons=buttons
+            app_name=app_name,
+            title=title,
+            body=body,
+            image=android_image,
+            buttons=buttons,
+            large_icon=large_icon,
         )
         + chrome_html(
             app_name=app_name,
             title=title,
             body=body,
             image=chrome_image,
-            buttons=buttons,
+            buttons=web_buttons,
             site=site,
         )
         + "</div>"

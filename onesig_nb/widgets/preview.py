@@ -21,7 +21,7 @@ import ipywidgets as widgets
 from onesig_nb._words import count
 from onesig_nb.message import Finding, Findings, Message, describe_person
 from onesig_nb.message.rendering import cohort_frame
-from onesig_nb.widgets.phone import devices_html
+from onesig_nb.widgets.phone import badge_text, devices_html
 
 __all__ = ["MessagePreview", "findings_html", "person_line", "preview_html"]
 
@@ -58,8 +58,9 @@ def preview_html(
     except Exception as exc:  # noqa: BLE001 - the preview shows problems, it never crashes
         return "", [Finding("error", "preview", f"Could not render this user: {exc}")]
     site = None
-    if r.get("url") and "://" in r["url"]:
-        site = r["url"].split("://", 1)[1].split("/", 1)[0]
+    link = r.get("web_url") or r.get("url")  # Chrome opens web_url when it is set (v11.6)
+    if link and "://" in link:
+        site = link.split("://", 1)[1].split("/", 1)[0]
     body = devices_html(
         app_name=app_name,
         title=r["heading"],
@@ -70,6 +71,9 @@ def preview_html(
         chrome_image=r["chrome_web_image"],
         buttons=msg.buttons,
         site=site,
+        web_buttons=msg.web_buttons,
+        large_icon=r.get("large_icon"),
+        badge=badge_text(msg.ios_badgeType, msg.ios_badgeCount),
     )
     return body, findings
 

@@ -22,7 +22,7 @@ import ipywidgets as widgets
 
 from onesig_nb._html import ink
 from onesig_nb._words import people
-from onesig_nb.campaign.views import FIX_CHECKS
+from onesig_nb.campaign.views import ACCEPTED_STATUSES, FIX_CHECKS
 from onesig_nb.errors import OneSigNbError
 from onesig_nb.widgets.static import StaticHTMLBox
 
@@ -38,24 +38,33 @@ _NOT_DELIVERED = {
 
 def describe_test_send(result: Any, ids: list[str]) -> tuple[str, str]:
     """(message, kind) of a test send: ``ok`` when every QA id got it, ``warn`` when some did
-    not, ``error`` when nobody did; each miss is named with its reason."""
+    not, ``error`` when nobody did; each miss is named with its reason.
+
+    An id OneSignal accepted but listed for a device that is not subscribed counts as sent,
+    with a note: its other subscribed devices got the push, if it has any.
+    """
     frame = result.to_frame()
-    got = [str(i) for i in frame.loc[frame.status == "sent", "external_id"]]
+    accepted = frame.status.isin(ACCEPTED_STATUSES)
+    got = [str(i) for i in frame.loc[accepted, "external_id"]]
+    listed = [str(i) for i in frame.loc[frame.status == "some_devices_unsubscribed", "external_id"]]
     misses, unknown = [], False
-    for row in frame[frame.status != "sent"].itertuples():
+    for row in frame[~accepted].itertuples():
         unknown = unknown or row.status in ("unsubscribed", "not_reached")
         why = _NOT_DELIVERED.get(row.status) or f"failed: {row.error or 'no reason given'}"
         misses.append(f"{row.external_id!r} {why}")
+    sent = f"Test sent to {len(got)} of {len(ids)} QA ids ({', '.join(got)})."
+    if listed:
+        sent = (
+            f"OneSignal accepted the test for {len(got)} of {len(ids)} QA ids "
+            f"({', '.join(got)}), but listed a device of {', '.join(map(repr, listed))} as not "
+            "subscribed: only their subscribed devices, if any, got it."
+        )
     if not misses:
-        return f"Test sent to {len(got)} of {len(ids)} QA ids ({', '.join(got)}).", "ok"
+        return sent, "warn" if listed else "ok"
     check = " Check the id (OneSignal dashboard > Audience > Users)." if unknown else ""
     if not got:
         return f"Test NOT delivered: {'; '.join(misses)}.{check}", "error"
-    return (
-        f"Test sent to {len(got)} of {len(ids)} QA ids ({', '.join(got)}). Not delivered: "
-        f"{'; '.join(misses)}.{check}",
-        "warn",
-    )
+    return f"{sent} Not delivered: {'; '.join(misses)}.{check}", "warn"
 
 
 class SendPanel(StaticHTMLBox):

@@ -161,3 +161,32 @@ def test_faults_everywhere_still_end_exactly_once(seeded, api):
     users = seeded.users().set_index("external_id")
     for ext, tags in targets.items():
         assert {k: users.at[ext, "tags"].get(k) for k in tags} == tags
+
+
+@pytest.mark.parametrize("api", ["current", "legacy"])
+def test_filters_list_cancel_and_templates_against_the_sandbox(sb, api):
+    from onesig_nb.onesignal import NotCancellable, tag_filter
+
+    sb.reset()
+    sb.add_users(
+        [
+            {"external_id": f"t{i}", "platform": "ios", "subscribed": True,
+             "tags": {"plan": "pro" if i % 2 else "free"}}
+            for i in range(6)
+        ]
+    )  # fmt: skip
+    client = _client(sb, api)
+    try:
+        sent = client.send_to_segments(PAYLOAD, filters=[tag_filter("plan", "=", "pro")])
+        (nid,) = sent.notification_ids
+        reached = set(sb.deliveries(nid)["external_id"])
+        assert reached == {"t1", "t3", "t5"}  # the sandbox's own record, not our report
+        page = client.list_notifications(limit=5)
+        assert nid in [n.id for n in page]
+        with pytest.raises(NotCancellable, match="already delivered"):
+            client.cancel_notification(nid)
+        made = client.create_template("Shipped", "Order {{ message.custom_data.order }}")
+        assert client.view_template(made.id).name == "Shipped"
+        assert made.id in [t.id for t in client.list_templates()]
+    finally:
+        client.close()

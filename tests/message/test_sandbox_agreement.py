@@ -45,6 +45,18 @@ def _send(sb, payload: dict, ids: list[str]) -> str:
     return r.json()["id"]
 
 
+def _template(sb) -> str:
+    """A template in the sandbox (v11.6 create-template); the request's own fields win."""
+    r = requests.post(
+        f"{sb.url}/templates",
+        json={"app_id": sb.app_id, "name": "agreement", "contents": {"en": "template text"}},
+        headers={"Authorization": f"Key {sb.api_key}"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["id"]
+
+
 @pytest.mark.parametrize("msg", MESSAGES)
 def test_render_matches_sandbox_deliveries_for_every_user(sandbox, sample_workspace, msg):
     roster = load_roster(sample_workspace)
@@ -54,7 +66,10 @@ def test_render_matches_sandbox_deliveries_for_every_user(sandbox, sample_worksp
     cohort = pd.concat([subscribed[["external_id"]], tags], axis=1).drop_duplicates("external_id")
     ids = cohort["external_id"].tolist()
 
-    nid = _send(sandbox, msg.to_payload(), ids)  # server mode: one templated notification
+    payload = msg.to_payload()
+    if payload.get("template_id"):  # the sandbox, like OneSignal, needs the template to exist
+        payload["template_id"] = _template(sandbox)
+    nid = _send(sandbox, payload, ids)  # server mode: one templated notification
     delivered = sandbox.deliveries(nid).drop_duplicates("external_id").set_index("external_id")
     preview = msg.render(cohort).set_index("external_id")
 

@@ -187,3 +187,46 @@ def test_findings_are_coloured_with_the_shared_severity_palette():
 def test_a_custom_data_text_without_a_template_is_flagged_in_the_preview(cohort):
     p = MessagePreview(Message("Code {{ message.custom_data.code }}"), cohort)
     assert "custom-data-without-template" in {f.code for f in p.user_findings}
+
+
+def test_mockups_show_images_icon_subtitle_buttons_and_badge(cohort):
+    msg = Message(
+        {"en": "Hi {{ first_name }}", "es": "Hola"},
+        subtitle={"en": "Today only", "es": "Solo hoy"},
+        big_picture="https://img.example/android.png",
+        chrome_web_image="https://img.example/chrome.png",
+        ios_attachments={"hero": "https://img.example/ios.png"},
+        large_icon="https://img.example/face.png",
+        buttons=[{"id": "buy", "text": "Buy"}],
+        web_buttons=[{"id": "read", "text": "Read on web", "url": "https://shop.example/r"}],
+        ios_badgeType="SetTo",
+        ios_badgeCount=4,
+        web_url="https://shop.example/cart",
+    )
+    html = MessagePreview(msg, cohort, app_name="Shop").devices.value
+    ios, android, chrome = (
+        html.split(f'data-device="{d}"')[1].split("data-device=")[0]
+        for d in ("ios", "android", "chrome")
+    )
+    assert '<img class="osn-img" src="https://img.example/ios.png"' in ios
+    assert "Today only" in ios and "Today only" not in android + chrome  # subtitle: iOS only
+    assert '<span class="osn-badge" title="app icon badge">4</span>' in ios
+    assert '<img class="osn-img" src="https://img.example/android.png"' in android
+    assert '<img class="osn-icon" src="https://img.example/face.png"' in android
+    assert '<img class="osn-img" src="https://img.example/chrome.png"' in chrome
+    assert "Buy" in ios and "Buy" in android and ">Buy<" not in chrome  # buttons: mobile
+    assert "Read on web" in chrome and "Read on web" not in ios + android  # web_buttons: Chrome
+    assert "shop.example" in chrome  # the site of web_url
+
+
+def test_badge_text_follows_the_badge_type():
+    from onesig_nb.widgets.phone import badge_text
+
+    assert badge_text("SetTo", 3) == "3" and badge_text("SetTo", 0) is None
+    assert badge_text("Increase", 1) == "+1" and badge_text("Increase", -2) == "-2"
+    assert badge_text("None", 5) is None and badge_text(None, None) is None
+
+
+def test_a_large_icon_that_is_a_resource_name_is_named_not_loaded():
+    html = devices_html(app_name="A", title="t", body="b", large_icon="ic_face")
+    assert "icon: ic_face" in html and 'osn-icon"' not in html

@@ -123,12 +123,23 @@ def test_a_test_send_that_reached_nobody_is_red_with_the_reason(panel):
     assert "Audience &gt; Users" in status
 
 
-def test_a_test_send_that_reached_some_is_amber_and_names_each_miss(panel):
+def test_a_test_send_with_a_listed_device_is_amber_and_names_it(panel):
+    """OneSignal lists unsubscribed devices of an accepted push; the person may have others."""
     panel.qa_ids.value = "qa-9, qa-off"
     panel.test_button.click()
     status = panel.status.value
-    assert AMBER in status and "Test sent to 1 of 2 QA ids (qa-9)" in status
-    assert "&#x27;qa-off&#x27; has no subscribed device in this OneSignal app" in status
+    assert AMBER in status and "accepted the test for 2 of 2 QA ids (qa-9, qa-off)" in status
+    assert "listed a device of &#x27;qa-off&#x27; as not subscribed" in status
+
+
+def test_a_test_send_that_reached_some_is_amber_and_names_each_miss():
+    frame = pd.DataFrame(
+        {"external_id": ["qa-9", "qa-gone"], "status": ["sent", "not_reached"],
+         "notification_id": ["n1", None], "error": [None, None]}
+    )  # fmt: skip
+    text, kind = describe_test_send(osn.CampaignResult("c (test)", frame), ["qa-9", "qa-gone"])
+    assert kind == "warn" and "Test sent to 1 of 2 QA ids (qa-9)" in text
+    assert "'qa-gone' is not in this OneSignal app" in text
 
 
 def test_a_failed_test_send_shows_the_error_text():
