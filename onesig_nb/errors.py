@@ -29,6 +29,7 @@ __all__ = [
     "ConfigError",
     "ConfirmationRequired",
     "JournalError",
+    "NotCancellable",
     "OneSigNbError",
     "RateLimited",
     "SandboxError",
@@ -137,3 +138,18 @@ class RateLimited(APIError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class NotCancellable(APIError):
+    """OneSignal refused to cancel a notification (HTTP 400): it was already delivered.
+
+    Cancel works only for scheduled or still-sending messages (v11.6 cancel-message: "Stop a
+    scheduled or currently outgoing message"; its 400: "Usually due to the message already
+    being sent to all recipients").
+
+    :ivar notification_id: the notification that could not be cancelled
+    """
+
+    def __init__(self, message: str, *, notification_id: str, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.notification_id = notification_id

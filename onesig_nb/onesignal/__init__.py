@@ -24,7 +24,6 @@ __all__ = [
     "OR",
     "PLATFORMS",
     "DeliveryCounts",
-    "NotCancellable",
     "NotificationPage",
     "NotificationRequest",
     "NotificationResponse",
@@ -53,7 +52,6 @@ _LAZY = {
     "NotificationPage": ".models",
     "Template": ".models",
     "TemplatePage": ".models",
-    "NotCancellable": ".dialects",
     "AND": ".targeting",
     "OR": ".targeting",
     "tag_filter": ".targeting",
@@ -75,7 +73,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from onesig_nb.onesignal.client import OneSignal
-    from onesig_nb.onesignal.dialects import NotCancellable
     from onesig_nb.onesignal.models import (
         PLATFORMS,
         DeliveryCounts,

@@ -463,7 +463,7 @@ class OneSignal:
 
         OneSignal cancels only messages that are scheduled or still going out (v11.6
         cancel-message); one already delivered is answered with HTTP 400, raised here as
-        :class:`~.dialects.NotCancellable` (an :class:`APIError`) saying so. An unknown id
+        :class:`~onesig_nb.errors.NotCancellable` (an :class:`APIError`) saying so. An unknown id
         raises :class:`APIError` with status 404. Cancel shares the create-message budget
         (reference §5).
         """

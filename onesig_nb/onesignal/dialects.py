@@ -33,7 +33,7 @@ from urllib.parse import quote
 import orjson
 
 from onesig_nb.config import ENV_APP_ID, ENV_KEY
-from onesig_nb.errors import APIError, AuthError, RateLimited, ValidationError
+from onesig_nb.errors import APIError, AuthError, NotCancellable, RateLimited, ValidationError
 from onesig_nb.onesignal import limits
 from onesig_nb.onesignal.models import (
     PLATFORMS,
@@ -52,7 +52,6 @@ __all__ = [
     "LEGACY",
     "NOTIFICATION_KINDS",
     "Dialect",
-    "NotCancellable",
     "decode_body",
     "dialect_for",
     "error_for",
@@ -276,21 +275,6 @@ def invalid_ids(errors: Any, targeted: Iterable[str] | None = None) -> list[str]
     if isinstance(aliases, Mapping) and isinstance(aliases.get("external_id"), list):
         found.extend(str(i) for i in aliases["external_id"])
     return list(dict.fromkeys(found))  # an id repeats once per unsubscribed subscription
-
-
-class NotCancellable(APIError):
-    """OneSignal refused to cancel a notification (HTTP 400): it was already delivered.
-
-    Cancel works only for scheduled or still-sending messages (v11.6 cancel-message: "Stop a
-    scheduled or currently outgoing message"; its 400: "Usually due to the message already
-    being sent to all recipients").
-
-    :ivar notification_id: the notification that could not be cancelled
-    """
-
-    def __init__(self, message: str, *, notification_id: str, **kwargs: Any):
-        super().__init__(message, **kwargs)
-        self.notification_id = notification_id
 
 
 def not_cancellable(exc: APIError, notification_id: str) -> NotCancellable:

@@ -7,10 +7,9 @@ import uuid
 
 import pytest
 
-from onesig_nb.errors import APIError, ValidationError
+from onesig_nb.errors import APIError, NotCancellable, ValidationError
 from onesig_nb.onesignal import (
     OR,
-    NotCancellable,
     NotificationRequest,
     limits,
     tag_filter,

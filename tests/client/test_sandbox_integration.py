@@ -165,7 +165,8 @@ def test_faults_everywhere_still_end_exactly_once(seeded, api):
 
 @pytest.mark.parametrize("api", ["current", "legacy"])
 def test_filters_list_cancel_and_templates_against_the_sandbox(sb, api):
-    from onesig_nb.onesignal import NotCancellable, tag_filter
+    from onesig_nb.errors import NotCancellable
+    from onesig_nb.onesignal import tag_filter
 
     sb.reset()
     sb.add_users(
