@@ -69,6 +69,8 @@ def _json_value(value: Any) -> Any:
         return None if value != value else value
     if type(value).__name__ in ("NAType", "NaTType"):
         return None
+    if hasattr(value, "isoformat"):  # dates and times as JSON writes them: ISO 8601
+        return value.isoformat()
     return str(value)
 
 
@@ -302,7 +304,11 @@ class Sandbox:
         return added
 
     def users(self):
-        """DataFrame: external_id, onesignal_id, tags, subscriptions."""
+        """DataFrame: external_id, onesignal_id, tags, subscriptions.
+
+        ``subscriptions`` is a list of ``{"platform", "subscribed"}`` per user, with
+        ``language`` / ``timezone`` when they are not the defaults ("en", "UTC").
+        """
         return _frame(self._admin("GET", "users"), USER_COLUMNS)
 
     def user_tags(self, external_id: str) -> dict[str, str]:
@@ -310,14 +316,23 @@ class Sandbox:
         return self._admin("GET", f"users/{quote(external_id, safe='')}/tags")
 
     def deliveries(self, notification_id: str | None = None):
-        """DataFrame, one row per (notification_id, external_id, platform), as rendered."""
+        """DataFrame, one row per (notification_id, external_id, platform), as rendered.
+
+        Only what was delivered: a scheduled notification has rows once its time comes on the
+        sandbox clock (:meth:`advance`); a canceled one never gets the rest.
+        """
         route = "deliveries"
         if notification_id:
             route += "?notification_id=" + quote(notification_id, safe="")
         return _frame(self._admin("GET", route), DELIVERY_COLUMNS)
 
     def notifications(self):
-        """DataFrame of accepted create-notification requests (id, idempotency_key, api, ...)."""
+        """DataFrame of accepted create-notification requests (id, idempotency_key, api, ...).
+
+        ``state`` is "scheduled", "sending" (some delivered, some still due), "delivered" or
+        "canceled"; ``send_after`` / ``completed_at`` are Unix times on the sandbox clock and
+        ``remaining`` the deliveries still due.
+        """
         return _frame(self._admin("GET", "notifications"), NOTIFICATION_COLUMNS)
 
     def requests(self, since: int = 0):

@@ -20,13 +20,13 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from onesig_nb.sandbox import liquid, schedule
+from onesig_nb.sandbox import audience, liquid, schedule, templates
 from onesig_nb.sandbox.limits import DEFAULT_LANGUAGE
-from onesig_nb.sandbox.responses import NO_SUBSCRIBERS, Response, basic_error
+from onesig_nb.sandbox.responses import NO_SUBSCRIBERS, Rejected, Response, basic_error
 from onesig_nb.sandbox.store import Store
-from onesig_nb.sandbox.validation import Plan, Rejected, allowed_platforms, validate
+from onesig_nb.sandbox.validation import Plan, allowed_platforms, validate
 
-__all__ = ["Rejected", "cancel", "create", "deliver_due", "view"]
+__all__ = ["Rejected", "cancel", "create", "deliver_due", "list_page", "view"]
 
 #: share of successful deliveries that are "converted" (clicked), decided by a seeded hash
 CONVERSION_RATE = 0.1
@@ -46,6 +46,9 @@ VIEW_ECHO = (
     "include_external_user_ids",
     "delayed_option",
     "delivery_time_of_day",
+    "template_id",
+    "included_segments",
+    "excluded_segments",
 )
 NOT_CANCELABLE = (
     "The message could not be canceled: it was already sent to all recipients. Only a "
@@ -98,7 +101,8 @@ class _Renderer:
 
 def _render_rows(nid: str, body: dict, targets: list, tags_by_user: dict, seed: int) -> list:
     """Delivery rows for (external_id, subscription_id, platform, language) targets."""
-    render = _Renderer(body.get("custom_data") or None)
+    # custom_data reaches Liquid only with a template (limits table, "custom_data")
+    render = _Renderer((body.get("custom_data") or None) if body.get("template_id") else None)
     headings, subtitles, contents = body.get("headings"), body.get("subtitle"), body.get("contents")
     url_source = body.get("url")
     rows = []
@@ -126,9 +130,16 @@ def _tags(store: Store, ids: list[str], at: float) -> dict[str, dict[str, str]]:
     return store.tags_of(sorted(set(ids)), as_of=as_of)
 
 
-def _reachable(store: Store, ids: list[str], platforms: set[str]):
-    """(reachable subscriptions, ids listed once per unsubscribed subscription, failed/platform)."""
+def _reachable(store: Store, ids: list[str], platforms: set[str], plan: Plan):
+    """(reachable subscriptions, ids listed once per unsubscribed subscription, failed/platform).
+
+    Only alias / external-id targeting lists ids; a segment or filter audience holds
+    subscribed subscriptions only (its unsubscribed ones are not "targeted").
+    """
     subs = store.subscriptions_of(ids)
+    listed = plan.ids is not None
+    tags = _tags(store, ids, store.now()) if plan.filters else {}
+    now = store.now()
     reachable: list[tuple] = []
     invalid: list[str] = []
     failed: dict[str, int] = defaultdict(int)
@@ -136,9 +147,11 @@ def _reachable(store: Store, ids: list[str], platforms: set[str]):
         for sid, platform, enabled, lang, tz, created in subs.get(ext, ()):
             if platform not in platforms:
                 continue
+            if plan.filters and not audience.matches(plan.filters, tags.get(ext, {}), lang, now):
+                continue
             if enabled:
                 reachable.append((ext, sid, platform, lang, tz, created))
-            else:
+            elif listed:
                 invalid.append(ext)
                 failed[platform] += 1
     return reachable, invalid, dict(failed)
@@ -146,6 +159,7 @@ def _reachable(store: Store, ids: list[str], platforms: set[str]):
 
 def create(store: Store, body: Any, *, api: str, app_id: str, seed: int) -> Response:
     """Handle a create-notification request of either dialect."""
+    body = templates.apply(store, body)
     plan: Plan = validate(body, app_id, api)
     key = plan.key
     if key:
@@ -158,7 +172,7 @@ def create(store: Store, body: Any, *, api: str, app_id: str, seed: int) -> Resp
         ids = [u["external_id"] for u in store.rows("SELECT external_id FROM users ORDER BY rowid")]
     ids = list(dict.fromkeys(ids))
     platforms = allowed_platforms(body) if plan.channel == "push" else set()
-    reachable, invalid, failed = _reachable(store, ids, platforms)
+    reachable, invalid, failed = _reachable(store, ids, platforms, plan)
     if not reachable:
         reply: dict[str, Any] = {"id": "", "errors": [NO_SUBSCRIBERS]}
         if api == "legacy":
@@ -249,6 +263,29 @@ def view(store: Store, notification_id: str, *, app_id: str, api: str) -> Respon
     row = store.notification(notification_id)
     if row is None or row["app_id"] != app_id:
         return basic_error(400, "Couldn't find a notification with the given id")
+    return Response(200, _view_body(store, row, api))
+
+
+def list_page(store: Store, query: dict[str, str], *, api: str) -> Response:
+    """``GET /notifications?app_id&limit&offset``: newest first by ``queued_at`` (v11.6
+    view-messages; v1.2.2 ``NotificationSlice``), at most 50 per page."""
+    bounds = templates.page_bounds(query)
+    if bounds is None:
+        return basic_error(400, templates.INVALID_LIMIT)
+    limit, offset = bounds
+    total = store.one("SELECT COUNT(*) FROM notifications")[0]
+    ids = store.rows(
+        "SELECT id FROM notifications ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    )
+    items = [_view_body(store, store.notification(r["id"]) or {}, api) for r in ids]
+    return Response(
+        200, {"total_count": total, "offset": offset, "limit": limit, "notifications": items}
+    )
+
+
+def _view_body(store: Store, row: dict[str, Any], api: str) -> dict[str, Any]:
+    notification_id, app_id = row["id"], row["app_id"]
     counts = store.delivery_counts(notification_id)
     request = row["request"]
     body = {k: request[k] for k in VIEW_ECHO if request.get(k) is not None}
@@ -273,7 +310,7 @@ def view(store: Store, notification_id: str, *, app_id: str, api: str) -> Respon
         body["completed_at"] = int(row["completed_at"])
     elif api == "legacy":
         body["completed_at"] = None  # v1.2.2: nullable; v11.6 types it integer, so it is left out
-    return Response(200, body)
+    return body
 
 
 def _platform_stats(delivered: dict[str, dict[str, int]], failed: dict[str, int]) -> dict:

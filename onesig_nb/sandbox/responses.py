@@ -49,6 +49,14 @@ APP_NOT_FOUND = "app_id not found. You may be missing a Content-Type: applicatio
 TAG_LIMIT_PER_REQUEST = "Please limit your tag updates to 100 per request"
 
 
+class Rejected(Exception):
+    """A request the real API would refuse with HTTP 400 (``{"errors": [...messages]}``)."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(messages[0])
+        self.messages = list(messages)
+
+
 @dataclass
 class Response:
     """What a handler answers: status, JSON body, extra headers."""

@@ -2,7 +2,9 @@
 
 Every API request goes: route -> latency -> fault draw -> rate limit -> auth -> body -> handler
 -> group commit (before any 2xx that changed the store) -> log -> answer. Admin routes under
-``/_sandbox/`` (see :mod:`.admin`) skip latency, faults, limits and the log.
+``/_sandbox/`` (see :mod:`.admin`) skip latency, faults, limits and the log. Before any request
+is handled, scheduled notifications that fell due on the sandbox clock are delivered.
+Routes match the raw (still percent-encoded) path, so each id segment is decoded exactly once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
-from onesig_nb.sandbox import admin, notify, users
+from onesig_nb.sandbox import admin, notify, templates, users
 from onesig_nb.sandbox.admin import same_secret
 from onesig_nb.sandbox.faults import FaultPlan, RateLimiter
 from onesig_nb.sandbox.responses import (
@@ -44,16 +46,28 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # (method, regex, api, group, handler name, structured errors?)
 ROUTES = [
     ("POST", r"/api/v1/notifications", "legacy", "create", "create_notification", False),
+    ("GET", r"/api/v1/notifications", "legacy", "view", "list_notifications", False),
     ("GET", r"/api/v1/notifications/([^/]+)", "legacy", "view", "view_notification", False),
     ("DELETE", r"/api/v1/notifications/([^/]+)", "legacy", "create", "cancel", False),
     ("PUT", r"/api/v1/apps/([^/]+)/users/([^/]+)", "legacy", "users", "legacy_tags", False),
     ("POST", r"/notifications", "current", "create", "create_notification", False),
+    ("GET", r"/notifications", "current", "view", "list_notifications", False),
+    ("POST", r"/templates", "current", "create", "create_template", False),
+    ("GET", r"/templates", "current", "view", "list_templates", False),
+    ("GET", r"/templates/([^/]+)", "current", "view", "view_template", False),
+    ("PATCH", r"/templates/([^/]+)", "current", "create", "update_template", False),
+    ("DELETE", r"/templates/([^/]+)", "current", "create", "delete_template", False),
     ("GET", r"/notifications/([^/]+)", "current", "view", "view_notification", False),
     ("DELETE", r"/notifications/([^/]+)", "current", "create", "cancel", False),
     ("PATCH", r"/apps/([^/]+)/users/by/([^/]+)/([^/]+)", "current", "users", "update_user", True),
     ("GET", r"/apps/([^/]+)/users/by/([^/]+)/([^/]+)", "current", "view", "get_user", True),
     ("POST", r"/apps/([^/]+)/users", "current", "users", "create_user", True),
 ]
+#: handlers whose app id comes in the query string (``?app_id=``)
+APP_ID_IN_QUERY = frozenset(
+    {"view_notification", "cancel", "list_notifications", "list_templates", "view_template",
+     "update_template", "delete_template"}
+)  # fmt: skip
 COMPILED = [(m, re.compile(p + r"/?"), a, g, h, s) for m, p, a, g, h, s in ROUTES]
 JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
 
@@ -295,9 +309,21 @@ class SandboxApp:
         store = self.store
         if handler == "create_notification":
             return notify.create(store, body, api=api, app_id=self.app_id, seed=self.seed)
-        if handler in ("view_notification", "cancel"):
+        if handler == "create_template":
+            return templates.create(store, body, app_id=self.app_id)
+        if handler in APP_ID_IN_QUERY:
             if req.query.get("app_id") != self.app_id:
                 return basic_error(400, "app_id not found. Include ?app_id=<your app id>.")
+            if handler == "list_notifications":
+                return notify.list_page(store, req.query, api=api)
+            if handler == "list_templates":
+                return templates.list_page(store, req.query)
+            if handler == "view_template":
+                return templates.view(store, params[0])
+            if handler == "update_template":
+                return templates.update(store, params[0], body)
+            if handler == "delete_template":
+                return templates.delete(store, params[0])
             if handler == "view_notification":
                 return notify.view(store, params[0], app_id=self.app_id, api=api)
             return notify.cancel(store, params[0], app_id=self.app_id)

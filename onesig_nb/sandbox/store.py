@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS scheduled (
 );
 CREATE INDEX IF NOT EXISTS scheduled_due ON scheduled (due_at);
 CREATE INDEX IF NOT EXISTS scheduled_notification ON scheduled (notification_id);
+CREATE TABLE IF NOT EXISTS templates (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tag_log (
     external_id TEXT NOT NULL,
     at REAL NOT NULL,
@@ -169,6 +176,9 @@ class Store:
             cols = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if cols and column not in cols:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+                if (table, column) == ("notifications", "completed_at"):
+                    # an older sandbox delivered everything at once
+                    self.db.execute("UPDATE notifications SET completed_at = created_at")
 
     def now(self) -> float:
         return self.clock.now()
@@ -387,14 +397,12 @@ class Store:
         )
         by_user: dict[str, list[dict[str, Any]]] = {}
         for s in subs:
-            by_user.setdefault(s["external_id"], []).append(
-                {
-                    "platform": s["platform"],
-                    "subscribed": bool(s["enabled"]),
-                    "language": s["language"],
-                    "timezone": s["timezone"],
-                }
-            )
+            sub = {"platform": s["platform"], "subscribed": bool(s["enabled"])}
+            if s["language"] != DEFAULT_LANGUAGE:  # shown only when set, as add_users takes them
+                sub["language"] = s["language"]
+            if s["timezone"] != DEFAULT_TIMEZONE:
+                sub["timezone"] = s["timezone"]
+            by_user.setdefault(s["external_id"], []).append(sub)
         for u in users:
             u["tags"] = json.loads(u["tags"])
             u["subscriptions"] = by_user.get(u["external_id"], [])
@@ -582,6 +590,7 @@ class Store:
             "deliveries",
             "scheduled",
             "tag_log",
+            "templates",
             "requests",
         ):
             self.write(f"DELETE FROM {table}")
@@ -592,9 +601,9 @@ class Store:
 
 
 def state_of(row: Mapping[str, Any]) -> str:
-    """ "canceled", "delivered", "sending" (some delivered, some scheduled) or "scheduled"."""
+    """A notification's state: canceled, delivered, sending (some due) or scheduled."""
     if row["canceled"]:
         return "canceled"
-    if row["completed_at"] is not None:
+    if not row["remaining"]:
         return "delivered"
-    return "scheduled" if row["remaining"] and row["remaining"] == row["recipients"] else "sending"
+    return "scheduled" if row["remaining"] == row["recipients"] else "sending"

@@ -145,3 +145,34 @@ def test_community_sdk_errors_carry_the_first_error_text(seeded):
     with pytest.raises(OneSignalHTTPError) as err:
         good.edit_tags("ghost", {"tags": {"a": "1"}})
     assert err.value.status_code == 404
+
+
+def test_official_sdk_lists_notifications_and_manages_templates(official, seeded):
+    """The template endpoints and view-messages the official SDK 5.x calls (issue 13)."""
+    from onesignal.model.create_template_request import CreateTemplateRequest
+    from onesignal.model.update_template_request import UpdateTemplateRequest
+
+    made = official.create_template(
+        CreateTemplateRequest(app_id=seeded.app_id, name="sdk", contents={"en": "Hey"})
+    )
+    assert made.id and made.channel == "push"
+    viewed = official.view_template(made.id, seeded.app_id)
+    assert viewed.name == "sdk" and viewed.content["contents"] == {"en": "Hey"}
+    renamed = official.update_template(
+        made.id, seeded.app_id, UpdateTemplateRequest(name="sdk-2", contents={"en": "Yo"})
+    )
+    assert renamed.name == "sdk-2"
+    listed = official.view_templates(seeded.app_id, limit=10)
+    assert made.id in [t.id for t in listed.templates]
+    sent = official.create_notification(
+        Notification(
+            app_id=seeded.app_id,
+            template_id=made.id,
+            include_aliases={"external_id": ["ana"]},
+            target_channel="push",
+        )
+    )
+    assert list(seeded.deliveries(sent.id).contents) == ["Yo"]
+    page = official.get_notifications(seeded.app_id, limit=5)
+    assert page.notifications[0].id == sent.id and page.total_count >= 1
+    assert official.delete_template(made.id, seeded.app_id).success is True
