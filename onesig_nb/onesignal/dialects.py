@@ -292,6 +292,12 @@ def not_cancellable(exc: APIError, notification_id: str) -> NotCancellable:
     )
 
 
+#: OneSignal's answer when a user would hold more tags than the plan allows ("App is limited to
+#: a maximum of 20 tags on a given player"; free plans allow fewer). Sources: OneSignal-iOS-SDK
+#: issue 1306, OneSignal-Flutter-SDK issue 677 (reference/onesignal-behaviour-sources.md).
+_TAG_CAP_RE = re.compile(r"limited to a maximum of (\d+) tags", re.I)
+
+
 def error_for(
     status: int,
     body: Any,
@@ -346,6 +352,12 @@ def error_for(
         hint = "Nothing by that id in this app: check the id and that ONESIGNAL_APP_ID is right."
     elif status == 409:
         hint = "The request conflicts with the user's current state (see the error text)."
+    elif (cap := _TAG_CAP_RE.search(said)) is not None:
+        hint = (
+            f"Your OneSignal plan caps tags at {cap.group(1)} per user, counting the tags they "
+            "already have, even for updates and deletes. Sync fewer tags (TagSync(tags=[...])), "
+            "delete tags you no longer use, or raise the cap in your plan."
+        )
     else:
         hint = "Fix the request as the error text says; retrying the same request will not help."
     return APIError(

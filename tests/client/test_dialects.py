@@ -238,3 +238,15 @@ def test_view_stats_are_read():
     )
     assert (stats.id, stats.successful, stats.failed, stats.remaining) == ("n", 5, 1, 0)
     assert stats.platform_delivery_stats == {"ios": {"successful": 5}}
+
+
+def test_the_plan_tag_cap_is_explained_with_the_fix():
+    """OneSignal caps tags per user by plan, even for updates and deletes (behaviour sources)."""
+    err = error_for(
+        400,
+        {"errors": ["App is limited to a maximum of 10 tags on a given player"]},
+        method="PATCH",
+        path="/apps/a/users/by/external_id/u1",
+    )
+    assert err.status == 400
+    assert "caps tags at 10 per user" in str(err) and "TagSync(tags=[...])" in str(err)
