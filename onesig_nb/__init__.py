@@ -25,6 +25,7 @@ __all__ = [
     "CampaignResult",
     "Cohort",
     "ConfigError",
+    "Experiment",
     "Message",
     "OneSigNbError",
     "OneSignal",
@@ -56,6 +57,7 @@ _LAZY = {
     "Message": "onesig_nb.message",
     "Campaign": "onesig_nb.campaign",
     "CampaignResult": "onesig_nb.campaign",
+    "Experiment": "onesig_nb.campaign",
     "TagSync": "onesig_nb.campaign",
     "campaigns": "onesig_nb.campaign",
 }
@@ -66,6 +68,11 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # share a name, and whichever binding comes last wins. Importing here (the module only needs
 # the standard library at import time) leaves ``osn.connect`` the function for good.
 from onesig_nb.connect import connect  # noqa: E402
+
+# In a notebook, our errors show as their plain message, not under our internal frames.
+from onesig_nb._display import register as _register_display  # noqa: E402
+
+_register_display()
 
 
 def __getattr__(name: str) -> Any:
@@ -82,7 +89,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
-    from onesig_nb.campaign import Campaign, CampaignResult, TagSync, campaigns
+    from onesig_nb.campaign import Campaign, CampaignResult, Experiment, TagSync, campaigns
     from onesig_nb.cohort import Cohort, list_audiences, load_cohort
     from onesig_nb.errors import (
         APIError,

@@ -10,6 +10,7 @@ client (:class:`PushClient`, :class:`TagClient`).
 """
 
 from onesig_nb.campaign.campaign import Campaign
+from onesig_nb.campaign.experiment import Experiment
 from onesig_nb.campaign.planning import Decision
 from onesig_nb.campaign.protocols import PushClient, TagClient
 from onesig_nb.campaign.report import CampaignReport
@@ -23,6 +24,7 @@ __all__ = [
     "CampaignReport",
     "CampaignResult",
     "Decision",
+    "Experiment",
     "PushClient",
     "TagClient",
     "TagSync",

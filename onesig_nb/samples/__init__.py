@@ -39,6 +39,7 @@ import numpy as np
 from onesig_nb.errors import ValidationError
 from onesig_nb.samples.archive import write_archive
 from onesig_nb.samples.batch import write_batches
+from onesig_nb.samples.conversions import simulate_conversions
 from onesig_nb.samples.engage_csv import write_engage_csvs
 from onesig_nb.samples.events import add_duplicates, engage_messages, web_messages
 from onesig_nb.samples.ids import B62, HEX, Ids
@@ -64,6 +65,7 @@ __all__ = [
     "load_manifest",
     "load_roster",
     "make_workspace",
+    "simulate_conversions",
 ]
 
 log = logging.getLogger("onesig_nb.samples")

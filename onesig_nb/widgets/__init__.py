@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["MessageComposer", "MessagePreview", "SendPanel"]
+__all__ = ["ExperimentPanel", "MessageComposer", "MessagePreview", "SendPanel"]
 
 _LAZY = {
+    "ExperimentPanel": "onesig_nb.widgets.experiment",
     "MessagePreview": "onesig_nb.widgets.preview",
     "MessageComposer": "onesig_nb.widgets.composer",
     "SendPanel": "onesig_nb.widgets.send_panel",

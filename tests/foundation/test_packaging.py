@@ -62,7 +62,7 @@ def test_extras_cover_tests_and_the_app():
 #: name is a decision: add it here too.
 PUBLIC_API = sorted(
     "APIError AuthError ConfigError OneSigNbError RateLimited TransportError ValidationError "
-    "Campaign CampaignResult Cohort Message OneSignal Sandbox TagSync "
+    "Campaign CampaignResult Cohort Experiment Message OneSignal Sandbox TagSync "
     "campaigns connect list_audiences load_cohort".split()
 )
 
@@ -82,10 +82,10 @@ def test_connect_is_the_function_even_after_its_module_is_imported():
     assert onesig_nb.connect is module.connect
 
 
-def test_widgets_export_exactly_the_three_panels():
+def test_widgets_export_exactly_the_four_panels():
     import onesig_nb.widgets as widgets
 
-    assert widgets.__all__ == ["MessageComposer", "MessagePreview", "SendPanel"]
+    assert widgets.__all__ == ["ExperimentPanel", "MessageComposer", "MessagePreview", "SendPanel"]
 
 
 def test_importing_the_package_does_not_import_widgets_or_pandas():

@@ -1,0 +1,70 @@
+"""Fixtures for the experiment tests: a writable copy of the sample workspace, a seeded sandbox
+and its client, and a small cohort with the variants every test uses."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+def _suite_conftest():
+    """tests/conftest.py (tests/ is not a package, so load it by path) for ``require``."""
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_onesig_suite_conftest_experiment", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+require = _suite_conftest().require
+
+#: The audience whose members the sandbox tests split (about 50 people in the sample).
+AUDIENCE = "cart_abandoners"
+
+
+@pytest.fixture
+def workspace(sample_workspace, tmp_path) -> Path:
+    """A copy of the sample workspace that simulate_conversions may write to."""
+    target = tmp_path / "ws"
+    shutil.copytree(sample_workspace, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def seeded_sandbox(sample_workspace):
+    """A sandbox of this module, seeded with the sample roster."""
+    import onesig_nb as osn
+    from onesig_nb.samples import load_roster
+
+    with osn.Sandbox() as sb:
+        sb.add_users(load_roster(sample_workspace))
+        yield sb
+
+
+@pytest.fixture
+def client(seeded_sandbox):
+    import onesig_nb as osn
+
+    c = osn.OneSignal(seeded_sandbox.app_id, seeded_sandbox.api_key, base_url=seeded_sandbox.url)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def cohort(sample_workspace):
+    import onesig_nb as osn
+
+    return osn.load_cohort(sample_workspace / "segment-logs", audience=AUDIENCE)
+
+
+@pytest.fixture
+def variants():
+    import onesig_nb as osn
+
+    return {
+        "A": osn.Message(headings="Still there?", contents="Variant A: your cart misses you"),
+        "B": osn.Message(headings="10% off", contents="Variant B: 10% off your cart today"),
+    }
