@@ -5,6 +5,8 @@
 # tags**. Tags let OneSignal segment and personalize on its side. Only what changed is sent.
 
 # %%
+import datetime as dt
+
 import onesig_nb as osn
 from onesig_nb.samples import ensure_workspace
 
@@ -78,12 +80,17 @@ if client.sandbox is not None:
 # A campaign lets OneSignal fill the text in (*server*: one notification per batch) only when the
 # journal proves the tags hold today's values. This message also uses `first_name`, which we have
 # not synced yet, so at first it is pre-rendered. Sync `first_name` for the people OneSignal
-# knows, and the plan switches to server mode and names the TagSync it relies on.
+# knows: right after the sync the texts are still pre-rendered, because OneSignal asks for about
+# a minute before it personalizes from fresh tags. A minute later the plan switches to server
+# mode and names the TagSync it relies on (here we ask the plan about "a minute later" instead
+# of waiting).
 
 # %% tags=["keep-output"]
 msg = osn.Message(contents="Hi {{ first_name | default: 'there' }}, your {{ plan }} plan has a new perk.")
 print(osn.Campaign("vip-perk", cohort, msg, client, journal=journal).plan().personalization)
 in_onesignal = cohort.subset(result.to_frame().query("status != 'not_in_onesignal'").external_id)
 osn.TagSync("vip-names", in_onesignal, client, tags=["first_name"], journal=journal).run(progress=False)
-plan = osn.Campaign("vip-perk", in_onesignal, msg, client, journal=journal).plan()
+print(osn.Campaign("vip-perk", in_onesignal, msg, client, journal=journal).plan().personalization)
+a_minute_later = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
+plan = osn.Campaign("vip-perk", in_onesignal, msg, client, journal=journal, now=a_minute_later).plan()
 print(plan.personalization)
