@@ -3,14 +3,21 @@
     onesig-nb send --cohort workspace/segment-logs --audience cart_abandoners \\
         --message message.yaml --name cart-nudge-2025-03 [--journal campaigns.sqlite] \\
         [--dry-run] [--yes] [--api legacy|current] [--exclude-platform ios] [--resend-expired]
-        [--sandbox]
+        [--sandbox [--workspace DIR]]
 
 It prints the plan, then sends through the same journal as the notebook: a re-run of the same
 command resumes an interrupted send and sends nothing twice; a finished campaign says so and
 sends nothing. Credentials come from the environment or ``.env`` (never from the command line).
 With none set it refuses to send (a scheduler box that lost its ``.env`` must not report
-success every morning while reaching nobody); ``--sandbox`` rehearses against a temporary local
-sandbox instead. A ``--dry-run`` without credentials plans against that sandbox and says so.
+success every morning while reaching nobody). ``--sandbox`` rehearses instead: against a
+temporary local sandbox seeded with the sample workspace's OneSignal users (``--workspace``,
+else ``$ONESIG_NB_WORKSPACE``, else the workspace ``--cohort`` lies in), so a rehearsal of the
+sample reaches the people the sample says are reachable, and with a temporary journal, so a
+rehearsal never marks the real campaign sent. A ``--dry-run`` without credentials plans
+against that sandbox and says so.
+
+Library errors name Python arguments (``audience=...``, ``send(extend=True)``); here they are
+reworded with this command's flags (:func:`cli_wording`).
 
 Exit codes: 0 sent (or dry run / nothing left to send), 1 error, no credentials, some
 recipients failed or pending, or nobody was reached, 2 bad command line, 3 confirmation needed
@@ -20,12 +27,18 @@ recipients failed or pending, or nobody was reached, 2 bad command line, 3 confi
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from onesig_nb import onesignal as _onesignal  # noqa: F401  (before config: see campaign.py)
 from onesig_nb.errors import ConfirmationRequired, OneSigNbError
 
-__all__ = ["main"]
+__all__ = ["CLI_HINTS", "cli_wording", "find_workspace", "main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIRM = 0, 1, 2, 3
 
@@ -60,9 +73,102 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sandbox",
         action="store_true",
-        help="with no credentials set: rehearse against a temporary local sandbox",
+        help="rehearse against a temporary local sandbox seeded with the sample users "
+        "(never the app in your credentials) and a temporary journal",
+    )
+    p.add_argument(
+        "--workspace",
+        default=None,
+        help="sample workspace whose OneSignal users seed the --sandbox (default: "
+        "$ONESIG_NB_WORKSPACE, else the workspace --cohort lies in)",
     )
     return p
+
+
+#: The sample workspace's OneSignal roster: a folder holding it is a sample workspace.
+ROSTER_FILE = "onesignal-users.csv"
+
+#: Library hints that name Python arguments, and the same hint with this command's flags.
+#: Applied in order to every message the command prints (:func:`cli_wording`); the library's
+#: own messages stay Python-worded for notebooks.
+CLI_HINTS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(
+            r"Pass one of these as audience=\.\.\., or call onesig_nb\.list_audiences\("
+            r"source\)\."
+        ),
+        "Pass one of these as --audience KEY.",
+    ),
+    (re.compile(r"\baudience=\.\.\."), "--audience KEY"),
+    (
+        re.compile(r"call send\(confirm=\d+\) \(or send\(confirm=True\)\)"),
+        "add --yes",
+    ),
+    (re.compile(r"send\(confirm=(?:\d+|True)\)"), "--yes"),
+    (re.compile(r"\bconfirm_above=([\d,]+)"), r"--confirm-above \1"),
+    (
+        re.compile(r"send\(resend_expired=True\) \(onesig-nb send: --resend-expired\)"),
+        "--resend-expired",
+    ),
+    (re.compile(r"send\(resend_expired=True\)"), "--resend-expired"),
+    (re.compile(r"send\(extend=True\)"), "--extend"),
+    (
+        re.compile(r"exclude_platforms=\(([^)]*)\)"),
+        lambda m: " ".join(f"--exclude-platform {p}" for p in re.findall(r"'([^']+)'", m.group(1))),
+    ),
+    (re.compile(r"the client \(api=\.\.\.\)"), "the --api"),
+    (re.compile(r"Check campaign\.plan\(\)"), "Check the plan (--dry-run)"),
+)
+
+
+def cli_wording(text: str) -> str:
+    """``text`` with its Python-argument hints reworded as this command's flags."""
+    for pattern, replacement in CLI_HINTS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def find_workspace(explicit: str | None, cohort: str) -> Path | None:
+    """The sample workspace that seeds a ``--sandbox``: ``--workspace``, else
+    ``$ONESIG_NB_WORKSPACE``, else the nearest folder at or above ``--cohort`` holding the
+    sample's OneSignal roster; None when there is none."""
+    from onesig_nb.config import ENV_WORKSPACE
+
+    for given in (explicit, os.environ.get(ENV_WORKSPACE)):
+        if given:
+            return Path(given).expanduser() if Path(given).expanduser().is_dir() else None
+    here = Path(cohort).expanduser().absolute()
+    for folder in (here, *here.parents):
+        if (folder / ROSTER_FILE).is_file():
+            return folder
+    return None
+
+
+def _rehearsal_client(api: str | None, workspace: Path | None) -> tuple[Any, str]:
+    """A client bound to a new temporary sandbox seeded from ``workspace``, and the line
+    that says what it knows."""
+    from onesig_nb.connect import SANDBOX_TEST_USER, seed_sandbox
+    from onesig_nb.onesignal import OneSignal
+    from onesig_nb.sandbox import Sandbox
+
+    sandbox = Sandbox()
+    try:
+        added = seed_sandbox(sandbox, workspace)
+        client = OneSignal(
+            sandbox.app_id, sandbox.api_key, base_url=sandbox.url, api=api or "current"
+        )
+    except BaseException:
+        sandbox.stop()
+        raise
+    client.adopt_sandbox(sandbox)
+    if added["roster"]:
+        known = f"seeded with the {added['roster']:,} OneSignal users of the sample in {workspace}"
+    else:
+        known = (
+            f"that knows only the test phone {SANDBOX_TEST_USER!r}: no sample workspace found "
+            "(pass --workspace DIR), so this rehearsal reaches nobody in the cohort"
+        )
+    return client, known
 
 
 #: Why a send without credentials is refused.
@@ -84,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed usage / help
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     client = None
+    scratch: tempfile.TemporaryDirectory | None = None
     try:
         from onesig_nb.campaign import Campaign
         from onesig_nb.cohort import load_cohort
@@ -91,34 +198,41 @@ def main(argv: list[str] | None = None) -> int:
         from onesig_nb.connect import connect
         from onesig_nb.message import Message
 
-        rehearsal = load_credentials() is None
-        if rehearsal and not (args.sandbox or args.dry_run):
+        no_credentials = load_credentials() is None
+        if no_credentials and not (args.sandbox or args.dry_run):
             _err(NO_CREDENTIALS)
             return EXIT_ERROR
+        rehearsal = args.sandbox or no_credentials
         message = Message.from_yaml(args.message)
         cohort = load_cohort(args.cohort, audience=args.audience)
-        client = connect(api=args.api)
+        journal: Any = args.journal
         if rehearsal:
+            client, known = _rehearsal_client(args.api, find_workspace(args.workspace, args.cohort))
+            scratch = tempfile.TemporaryDirectory(prefix="onesig-nb-rehearsal-")
+            journal = Path(scratch.name) / "rehearsal.sqlite"
+            why = "No credentials set" if no_credentials else "--sandbox"
             print(
-                "No credentials set: this run uses a temporary local sandbox; nothing reaches "
-                "real users."
+                f"{why}: this run uses a temporary local sandbox {known}, and a temporary "
+                "journal (your journal is left untouched); nothing reaches real users."
             )
+        else:
+            client = connect(api=args.api)
         camp = Campaign(
             args.name,
             cohort,
             message,
             client,
-            journal=args.journal,
+            journal=journal,
             exclude_platforms=args.exclude_platform,
             confirm_above=args.confirm_above,
         )
         plan = camp.plan(extend=args.extend, resend_expired=args.resend_expired)
-        print(plan)
+        print(cli_wording(str(plan)))
         if plan.errors:
             _err("the message has lint errors (listed above); nothing was sent.")
             return EXIT_ERROR
         if plan.state == "conflict":
-            _err(plan.note)
+            _err(cli_wording(plan.note))
             return EXIT_ERROR
         if args.dry_run:
             print("dry run: nothing was sent.")
@@ -130,10 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             resend_expired=args.resend_expired,
         )
     except ConfirmationRequired as exc:
-        _err(f"{exc} On the command line: add --yes.")
+        text = cli_wording(str(exc))
+        _err(text if "--yes" in text else f"{text} On the command line: add --yes.")
         return EXIT_CONFIRM
     except OneSigNbError as exc:
-        _err(f"error: {exc}")
+        _err(f"error: {cli_wording(str(exc))}")
         return EXIT_ERROR
     except (OSError, ImportError) as exc:
         _err(f"error: {type(exc).__name__}: {exc}")
@@ -141,9 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if client is not None:
             client.close()
+        if scratch is not None:
+            scratch.cleanup()
     s = result.summary
     if result.note:
-        print(result.note)
+        print(cli_wording(result.note))
     print(
         f"campaign {s['campaign']}: sent {s['sent']:,}, accepted with a device not subscribed "
         f"{s['some_devices_unsubscribed']:,}, unsubscribed {s['unsubscribed']:,}, "

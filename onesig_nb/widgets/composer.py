@@ -80,6 +80,7 @@ class MessageComposer(StaticHTMLBox):
     :param cohort: a Cohort or DataFrame (external_id + traits) to preview against.
     :param message: a Message to start from (default: a friendly greeting).
     :param debounce: seconds to wait after the last keystroke before re-rendering.
+    :param app_name: ``app_icon``: the app's name and icon (http(s) URL) on the mock-ups.
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class MessageComposer(StaticHTMLBox):
         *,
         message: Message | None = None,
         app_name: str = "Your app",
+        app_icon: str | None = None,
         tag_map: Mapping[str, str] | None = None,
         debounce: float = 0.3,
     ):
@@ -126,7 +128,9 @@ class MessageComposer(StaticHTMLBox):
         self.target = widgets.ToggleButtons(options=["contents", "heading"], value="contents")
         self.insert_button = widgets.Button(description="Insert variable")
         self.status = widgets.HTML()
-        self.preview = MessagePreview(start, df, app_name=app_name, tag_map=tag_map)
+        self.preview = MessagePreview(
+            start, df, app_name=app_name, app_icon=app_icon, tag_map=tag_map
+        )
         self._debounced = _Debouncer(debounce, self._apply)
         self._loading = False
         self._load_language("en")

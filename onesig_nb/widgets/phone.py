@@ -8,9 +8,13 @@ Truncation follows :data:`onesig_nb.message.devices.DEVICE_LIMITS` (approximate,
 What each mock-up shows follows the create-message fields' platforms (v11.6
 ``/notifications?c=push``): iOS the subtitle ("iOS only"), the ``ios_attachments`` image and
 the app icon's badge (``ios_badgeType``/``ios_badgeCount``); Android the ``big_picture`` image
-and the ``large_icon``; Chrome the ``chrome_web_image`` and only ``web_buttons`` (``buttons``
-are for "Android and iOS"). Images load only from http(s) URLs; anything else (a resource name
-in the app, a ``javascript:`` URL) is named, never loaded.
+and the ``large_icon``, collapsed (one line of text, the picture as a thumbnail) and expanded
+(the long text, the big picture and the buttons, as Android shows the newest notification);
+Chrome the ``chrome_web_image`` and only ``web_buttons`` (``buttons`` are for "Android and
+iOS"). Every card carries the app's name and icon (``app_icon``; a neutral lettered tile when
+none is given). Images load only from http(s) URLs; anything else (a resource name in the app,
+a ``javascript:`` URL) is named, never loaded. Emoji use the colour emoji fonts each system
+has (Noto Color Emoji on Linux, which ``.ci/run`` installs for screenshots).
 """
 
 from __future__ import annotations
@@ -20,11 +24,20 @@ from collections.abc import Sequence
 
 from onesig_nb.message.devices import DEVICE_LIMITS
 
-__all__ = ["android_html", "badge_text", "chrome_html", "devices_html", "ios_html", "truncate"]
+__all__ = [
+    "android_html",
+    "app_icon_html",
+    "badge_text",
+    "chrome_html",
+    "devices_html",
+    "ios_html",
+    "truncate",
+]
 
 _STYLE = """<style>
 .osn-devices{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;font-family:-apple-system,
- 'Segoe UI',Roboto,Helvetica,Arial,sans-serif}
+ 'Segoe UI',Roboto,Helvetica,Arial,sans-serif,'Apple Color Emoji','Segoe UI Emoji',
+ 'Noto Color Emoji'}
 .osn-device{width:300px}.osn-device-label{font-size:11px;color:#666;margin:0 0 4px 2px;
  text-transform:uppercase;letter-spacing:.04em}
 .osn-ios{background:linear-gradient(160deg,#4b6cb7,#182848);padding:14px;border-radius:22px}
@@ -46,6 +59,15 @@ _STYLE = """<style>
 .osn-row{display:flex;gap:8px;align-items:flex-start}.osn-row>div:first-child{flex:1;min-width:0}
 .osn-icon{width:40px;height:40px;border-radius:50%;object-fit:cover;flex:none}
 .osn-icon-name{font-size:10px;color:#888;flex:none;max-width:60px;overflow-wrap:anywhere}
+.osn-app{display:inline-flex;align-items:center;gap:5px;min-width:0}
+.osn-app-icon{width:16px;height:16px;border-radius:4px;object-fit:cover;flex:none}
+.osn-app-tile{width:16px;height:16px;border-radius:4px;flex:none;background:#8a8f98;color:#fff;
+ font-size:10px;font-weight:700;line-height:16px;text-align:center}
+.osn-chrome .osn-row .osn-app-icon,.osn-chrome .osn-row .osn-app-tile{width:36px;height:36px;
+ border-radius:6px;line-height:36px;font-size:18px}
+.osn-view{font-size:10px;color:#9aa0a6;margin:8px 0 4px 2px}.osn-view:first-child{margin-top:0}
+.osn-android .osn-card+.osn-view{margin-top:10px}
+.osn-thumb{width:40px;height:40px;border-radius:6px;object-fit:cover;flex:none}
 .osn-badge{display:inline-block;min-width:16px;padding:0 5px;border-radius:9px;background:#ff3b30;
  color:#fff;font-size:10px;font-weight:600;text-align:center;margin-left:6px}
 </style>"""
@@ -86,6 +108,21 @@ def _large_icon(icon: str | None) -> str:
     return f'<div class="osn-icon-name" dir="auto">icon: {_e(icon)}</div>'
 
 
+def app_icon_html(app_name: str, app_icon: str | None = None, *, big: bool = False) -> str:
+    """The app's icon as a card header shows it: the ``app_icon`` image (http(s) only), else a
+    neutral grey tile with the app name's first letter (what a reader sees as "some app")."""
+    if _is_web(app_icon):
+        return f'<img class="osn-app-icon" src="{_e(app_icon or "")}" alt="" loading="lazy">'
+    letter = next((c for c in app_name if c.isalnum()), "•").upper()
+    title = f' title="app icon: {_e(app_icon)}"' if app_icon else ""
+    return f'<span class="osn-app-tile"{title} aria-hidden="true">{_e(letter)}</span>'
+
+
+def _app(app_name: str, app_icon: str | None, text: str) -> str:
+    """App icon and name (or ``text``) as the left part of a card's header."""
+    return f'<span class="osn-app">{app_icon_html(app_name, app_icon)}{text}</span>'
+
+
 def badge_text(badge_type: str | None, count: int | None) -> str | None:
     """What the app icon's badge says after this push: ``"3"`` for SetTo 3, ``"+1"`` for
     Increase 1 (the device adds it to what it shows), None when the badge is left alone."""
@@ -115,10 +152,18 @@ def _text(cls: str, text: str | None, limit: int | None) -> str:
 
 
 def _card(kind: str, label: str, head: str, inner: str) -> str:
+    return _device(kind, label, _one_card(head, inner))
+
+
+def _one_card(head: str, inner: str, *, view: str | None = None) -> str:
+    data = f' data-view="{view}"' if view else ""
+    return f'<div class="osn-card"{data}><div class="osn-head">{head}</div>{inner}</div>'
+
+
+def _device(kind: str, label: str, cards: str) -> str:
     return (
         f'<div class="osn-device" data-device="{kind}"><div class="osn-device-label">{label}</div>'
-        f'<div class="osn-{kind}"><div class="osn-card"><div class="osn-head">{head}</div>'
-        f"{inner}</div></div></div>"
+        f'<div class="osn-{kind}">{cards}</div></div>'
     )
 
 
@@ -131,6 +176,7 @@ def ios_html(
     image: str | None = None,
     buttons: Sequence[dict] | None = None,
     badge: str | None = None,
+    app_icon: str | None = None,
 ) -> str:
     """An iOS lock-screen notification (buttons appear on long-press; shown below the card);
     ``badge`` is the app icon's badge text (:func:`badge_text`), shown next to the app name."""
@@ -144,7 +190,8 @@ def ios_html(
         + _buttons(buttons, reverse=True)  # OneSignal: iOS shows buttons in reverse array order
     )
     mark = f'<span class="osn-badge" title="app icon badge">{_e(badge)}</span>' if badge else ""
-    head = f'<span dir="auto">{_e(app_name.upper())}{mark}</span><span>now</span>'
+    name = f'<span dir="auto">{_e(app_name.upper())}</span>{mark}'
+    head = f"{_app(app_name, app_icon, name)}<span>now</span>"
     return _card("ios", "iOS lock screen", head, inner)
 
 
@@ -156,16 +203,37 @@ def android_html(
     image: str | None = None,
     buttons: Sequence[dict] | None = None,
     large_icon: str | None = None,
+    app_icon: str | None = None,
 ) -> str:
-    """An Android notification in the shade, collapsed to one line of body text, with the
-    large icon on the right and the big picture below."""
+    """An Android notification in the shade, twice: collapsed (one line of body text, the
+    large icon, or else the big picture as a thumbnail, on the right) and expanded (the body up
+    to the expanded limit, the big picture and the buttons)."""
     lim = DEVICE_LIMITS["android"]
-    texts = _text("title", title, lim["title"]) + _text("body", body, lim["body"])
-    if large_icon:
-        texts = f'<div class="osn-row"><div>{texts}</div>{_large_icon(large_icon)}</div>'
-    inner = texts + _image(image) + _buttons(buttons)
-    head = f'<span dir="auto">{_e(app_name)} · now</span><span>▾</span>'
-    return _card("android", "Android", head, inner)
+
+    def head(arrow: str) -> str:
+        name = f'<span dir="auto">{_e(app_name)} · now</span>'
+        return f"{_app(app_name, app_icon, name)}<span>{arrow}</span>"
+
+    def with_side(texts: str, side: str) -> str:
+        return f'<div class="osn-row"><div>{texts}</div>{side}</div>' if side else texts
+
+    title_html = _text("title", title, lim["title"])
+    side = _large_icon(large_icon)
+    if not side and _is_web(image):
+        side = f'<img class="osn-thumb" src="{_e(image or "")}" alt="" loading="lazy">'
+    collapsed = with_side(title_html + _text("body", body, lim["body"]), side)
+    expanded = (
+        with_side(title_html + _text("body", body, lim["body_expanded"]), _large_icon(large_icon))
+        + _image(image)
+        + _buttons(buttons)
+    )
+    cards = (
+        '<div class="osn-view">collapsed</div>'
+        + _one_card(head("▾"), collapsed, view="collapsed")
+        + '<div class="osn-view">expanded</div>'
+        + _one_card(head("▴"), expanded, view="expanded")
+    )
+    return _device("android", "Android", cards)
 
 
 def chrome_html(
@@ -176,13 +244,14 @@ def chrome_html(
     image: str | None = None,
     buttons: Sequence[dict] | None = None,
     site: str | None = None,
+    app_icon: str | None = None,
 ) -> str:
     """A Chrome notification on a desktop (Windows/macOS style), with the site underneath;
-    ``buttons`` are the web buttons (``web_buttons``)."""
+    ``buttons`` are the web buttons (``web_buttons``); the app icon sits left of the text."""
     lim = DEVICE_LIMITS["chrome"]
+    texts = _text("title", title or app_name, lim["title"]) + _text("body", body, lim["body"])
     inner = (
-        _text("title", title or app_name, lim["title"])
-        + _text("body", body, lim["body"])
+        f'<div class="osn-row"><div>{texts}</div>{app_icon_html(app_name, app_icon)}</div>'
         + _image(image)
         + _buttons(list(buttons or [])[:2])  # Chrome shows at most 2 web buttons
     )
@@ -204,11 +273,12 @@ def devices_html(
     web_buttons: Sequence[dict] | None = None,
     large_icon: str | None = None,
     badge: str | None = None,
+    app_icon: str | None = None,
 ) -> str:
     """The three mock-ups side by side, with their stylesheet.
 
     ``buttons`` show on iOS and Android, ``web_buttons`` on Chrome; ``large_icon`` on Android;
-    ``badge`` (:func:`badge_text`) on iOS."""
+    ``badge`` (:func:`badge_text`) on iOS; ``app_icon`` (an http(s) URL) on all three."""
     return (
         _STYLE
         + '<div class="osn-devices">'
@@ -220,6 +290,7 @@ def devices_html(
             image=ios_image,
             buttons=buttons,
             badge=badge,
+            app_icon=app_icon,
         )
         + android_html(
             app_name=app_name,
@@ -228,6 +299,7 @@ def devices_html(
             image=android_image,
             buttons=buttons,
             large_icon=large_icon,
+            app_icon=app_icon,
         )
         + chrome_html(
             app_name=app_name,
@@ -236,6 +308,7 @@ def devices_html(
             image=chrome_image,
             buttons=web_buttons,
             site=site,
+            app_icon=app_icon,
         )
         + "</div>"
     )

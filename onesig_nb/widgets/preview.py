@@ -1,35 +1,90 @@
 """MessagePreview: pick a user, see their push on iOS, Android and Chrome, with lint beneath.
 
     from onesig_nb.widgets import MessagePreview
-    MessagePreview(msg, cohort, app_name="Shop")
+    MessagePreview(msg, cohort, app_name="Shop", app_icon="https://shop.example/icon.png")
 
 A thin ipywidgets shell: rendering and lint come from :class:`onesig_nb.message.Message`, the
 mock-ups from :mod:`onesig_nb.widgets.phone`. Switching users or editing the message renders one
 person; the cohort-wide lint is computed lazily (automatically for small cohorts, on a button
 click for large ones) and cached per message fingerprint.
+
+The user box finds people by external id, name or email (:func:`find_people`): an exact id or
+email first, then anyone whose id, name or email contains the text, ignoring case and accents
+("zoe" finds Zoé). When nobody matches it says so and keeps showing the same person.
 """
 
 from __future__ import annotations
 
 import html
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
+import pandas as pd
 
-from onesig_nb._words import count
+from onesig_nb._words import count, people
 from onesig_nb.message import Finding, Findings, Message, describe_person
 from onesig_nb.message.rendering import cohort_frame
 from onesig_nb.widgets.phone import badge_text, devices_html
 
-__all__ = ["MessagePreview", "findings_html", "person_line", "preview_html"]
+__all__ = [
+    "SEARCH_TRAITS",
+    "MessagePreview",
+    "find_people",
+    "findings_html",
+    "person_line",
+    "preview_html",
+]
 
 #: Cohorts up to this size get their cohort-wide lint computed on every change (tens of ms);
 #: larger ones wait for the "Check all users" button.
 AUTO_COHORT_LINT = 5_000
 #: The searchable dropdown lists at most this many ids; any id can still be typed.
 MAX_OPTIONS = 2_000
+#: What the user box accepts, said under it.
+SEARCH_HINT = "Type an external id, a name or an email, then press Enter."
+HINT_HTML = f"<span style='color:#666;font-size:12px'>{SEARCH_HINT}</span>"
+#: The traits the user box searches besides the external id (Segment's reserved identify
+#: traits for a person's name and email).
+SEARCH_TRAITS = ("first_name", "last_name", "name", "email")
+#: How many matching people the status line names when a search finds several.
+SHOWN_MATCHES = 5
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so "zoe" finds "Zoé" and "MÜLLER" finds "Müller"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    if name not in df.columns:
+        return pd.Series([""] * len(df), index=df.index, dtype=object)
+    return df[name].where(df[name].notna(), "").astype(str)
+
+
+def find_people(df: pd.DataFrame, query: str) -> list[int]:
+    """Row positions of the people ``query`` names, best first: an exact external id, else an
+    exact email, else everyone whose id, full name or email contains it (case and accents
+    ignored), in cohort order. Empty when nobody matches."""
+    query = query.strip()
+    if not query or df.empty:
+        return []
+    ids = df["external_id"].astype(str)
+    exact = (ids == query).to_numpy().nonzero()[0]
+    if len(exact):
+        return exact.tolist()
+    wanted = _fold(query)
+    email = _column(df, "email").map(_fold)
+    exact = (email == wanted).to_numpy().nonzero()[0]
+    if len(exact):
+        return exact.tolist()
+    full = (_column(df, "first_name") + " " + _column(df, "last_name")).str.strip()
+    full = full.where(full != "", _column(df, "name"))
+    haystack = (ids + "\n" + full + "\n" + email).map(_fold)
+    return haystack.str.contains(wanted, regex=False).to_numpy().nonzero()[0].tolist()
 
 
 def findings_html(findings: Sequence[Finding], title: str, *, counts: bool = True) -> str:
@@ -41,15 +96,22 @@ def findings_html(findings: Sequence[Finding], title: str, *, counts: bool = Tru
 
 
 def person_line(row: Mapping[str, Any]) -> str:
-    """Who a cohort row is, e.g. "u_000003 · Dmitri Ivanova · German (de) · Paris"."""
+    """Who a cohort row is, e.g. "u_000003 · Dmitri Ivanova · German (de) · Paris · d@x.com"."""
     who = describe_person(row)
+    email = row.get("email")
+    email = email if isinstance(email, str) and email.strip() else None
     return " · ".join(
-        x for x in (who["external_id"], who["full"], who["language"], who["city"]) if x
+        x for x in (who["external_id"], who["full"], who["language"], who["city"], email) if x
     )
 
 
 def preview_html(
-    msg: Message, person: Any, *, app_name: str, tag_map: Mapping[str, str] | None = None
+    msg: Message,
+    person: Any,
+    *,
+    app_name: str,
+    app_icon: str | None = None,
+    tag_map: Mapping[str, str] | None = None,
 ) -> tuple[str, list[Finding]]:
     """Mock-ups for the first person of ``person`` and that person's findings (never raises)."""
     try:
@@ -74,6 +136,7 @@ def preview_html(
         web_buttons=msg.web_buttons,
         large_icon=r.get("large_icon"),
         badge=badge_text(msg.ios_badgeType, msg.ios_badgeCount),
+        app_icon=app_icon,
     )
     return body, findings
 
@@ -84,6 +147,8 @@ class MessagePreview(widgets.VBox):
     :param msg: the :class:`~onesig_nb.message.Message` to show (settable: ``.message = ...``).
     :param cohort: a Cohort or a DataFrame with ``external_id`` and trait columns.
     :param app_name: shown as the app on the mock-ups.
+    :param app_icon: the app's icon (an http(s) image URL) on the mock-ups; default a neutral
+        tile with the app name's first letter.
     """
 
     def __init__(
@@ -92,6 +157,7 @@ class MessagePreview(widgets.VBox):
         cohort: Any,
         *,
         app_name: str = "Your app",
+        app_icon: str | None = None,
         tag_map: Mapping[str, str] | None = None,
         auto_cohort_lint: int = AUTO_COHORT_LINT,
     ):
@@ -101,6 +167,7 @@ class MessagePreview(widgets.VBox):
         self._index_of: dict[str, int] | None = None
         self._msg = msg
         self.app_name = app_name
+        self.app_icon = app_icon
         self.tag_map = tag_map
         self.auto_cohort_lint = auto_cohort_lint
         self._cohort_cache: dict[str, list[Finding]] = {}
@@ -112,9 +179,11 @@ class MessagePreview(widgets.VBox):
             placeholder="Search an external id…",
             options=tuple(self._ids[:MAX_OPTIONS]),
             ensure_option=False,
+            continuous_update=False,  # search on Enter, not on every keystroke
             description="User",
             layout=widgets.Layout(width="320px"),
         )
+        self.search_status = widgets.HTML(HINT_HTML)
         self.prev_button = widgets.Button(
             description="◀ Previous", layout=widgets.Layout(width="110px")
         )
@@ -138,6 +207,7 @@ class MessagePreview(widgets.VBox):
         super().__init__(
             [
                 widgets.HBox([self.search, self.prev_button, self.next_button, self.position]),
+                self.search_status,
                 self.person,
                 self.devices,
                 self.user_lint,
@@ -175,19 +245,61 @@ class MessagePreview(widgets.VBox):
         return True
 
     def next(self) -> None:
+        self.search_status.value = HINT_HTML
         if self._ids:
             self._index = (self._index + 1) % len(self._ids)
             self.refresh()
 
     def previous(self) -> None:
+        self.search_status.value = HINT_HTML
         if self._ids:
             self._index = (self._index - 1) % len(self._ids)
             self.refresh()
 
+    def find(self, text: str) -> list[str]:
+        """External ids of the people ``text`` names (id, name or email; :func:`find_people`)."""
+        return [self._ids[i] for i in find_people(self._df, text)]
+
+    def search_for(self, text: str) -> list[str]:
+        """Show the first person ``text`` names and say who else matched, or say plainly that
+        nobody did (the person shown stays). Returns the matching external ids."""
+        text = (text or "").strip()
+        if not text:
+            return []
+        rows = find_people(self._df, text)
+        quoted = html.escape(repr(text))
+        if not rows:
+            self.search_status.value = (
+                f"<span style='color:#b00'>Nobody in this cohort matches {quoted} "
+                f"(searched {people(len(self._ids))} by external id, name and email). "
+                "Still showing the person below.</span>"
+            )
+            if self.user is not None and self.search.value != self.user:
+                self.search.value = self.user
+            return []
+        found = [self._ids[i] for i in rows]
+        if len(rows) == 1:
+            self.search_status.value = HINT_HTML
+        else:
+            names = ", ".join(
+                html.escape(person_line(self._df.iloc[i].to_dict()))
+                for i in rows[1 : SHOWN_MATCHES + 1]
+            )
+            more = len(rows) - 1 - min(len(rows) - 1, SHOWN_MATCHES)
+            tail = f" and {count(more, 'other')}" if more else ""
+            self.search_status.value = (
+                f"<span style='color:#666;font-size:12px'>{people(len(rows))} match "
+                f"{quoted}: showing the first. Also: {names}{tail}. Type more to narrow it "
+                "down.</span>"
+            )
+        self._index = rows[0]
+        self.refresh()
+        return found
+
     def _on_search(self, change: dict) -> None:
         value = (change.get("new") or "").strip()
         if value and value != self.user:
-            self.select(value)
+            self.search_for(value)
 
     # ---- rendering ----------------------------------------------------------------------------
 
@@ -203,7 +315,11 @@ class MessagePreview(widgets.VBox):
         else:
             row = self._df.iloc[[self._index]]
             body, findings = preview_html(
-                self._msg, row, app_name=self.app_name, tag_map=self.tag_map
+                self._msg,
+                row,
+                app_name=self.app_name,
+                app_icon=self.app_icon,
+                tag_map=self.tag_map,
             )
             self.devices.value = body
             self.user_findings = findings

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from onesig_nb.cli import main as cli_main
-from onesig_nb.cli.send import main
+from onesig_nb.cli.send import cli_wording, main
 
 
 @pytest.fixture
@@ -110,3 +112,75 @@ def test_sandbox_rehearsal_that_reaches_nobody_exits_nonzero(bare, capsys):
     captured = capsys.readouterr()
     assert "temporary local sandbox" in captured.out
     assert "nobody was reached" in captured.err
+    assert "no sample workspace found (pass --workspace DIR)" in captured.out
+
+
+@pytest.fixture
+def sample_files(sample_workspace, tmp_path):
+    msg = tmp_path / "message.yaml"
+    msg.write_text("contents:\n  en: \"Hi {{ first_name | default: 'there' }}\"\nheadings: Cart\n")
+    return {
+        "cohort": str(sample_workspace / "segment-logs"),
+        "msg": str(msg),
+        "journal": str(tmp_path / "real-journal.sqlite"),
+    }
+
+
+def test_sandbox_rehearsal_of_the_sample_reaches_its_people(
+    sample_files, sample_workspace, bare, capsys
+):
+    from onesig_nb.samples import load_roster
+
+    users = len(load_roster(sample_workspace))
+    args = argv(sample_files, "cli-sample", "--audience", "cart_abandoners", "--sandbox", "--yes")
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert f"seeded with the {users} OneSignal users of the sample in" in captured.out
+    assert "nobody was reached" not in captured.err
+    sent = int(captured.out.split("campaign cli-sample: sent ")[1].split(",")[0].replace(" ", ""))
+    assert sent > 0
+    # a rehearsal keeps its own journal: the real one is never marked sent by it
+    assert "a temporary journal" in captured.out
+    assert not (Path(sample_files["journal"])).exists()
+    assert main(args) == 0  # a second rehearsal is a new sandbox and a new journal: no conflict
+
+
+def test_sandbox_flag_never_uses_the_app_in_the_credentials(files, sb, capsys):
+    before = sb.request_count()
+    assert main(argv(files, "cli-creds-rehearse", "--sandbox")) == 1  # nobody of cp-* in it
+    out = capsys.readouterr().out
+    assert "--sandbox: this run uses a temporary local sandbox" in out
+    assert sb.request_count() == before
+
+
+def test_an_unknown_audience_is_worded_with_the_flag(sample_files, bare, capsys):
+    assert main(argv(sample_files, "cli-aud", "--audience", "cart_abandoner", "--dry-run")) == 1
+    err = capsys.readouterr().err
+    assert "No audience 'cart_abandoner' in this source. Did you mean 'cart_abandoners'?" in err
+    assert "Pass one of these as --audience KEY." in err
+    assert "audience=" not in err and "list_audiences" not in err
+
+
+@pytest.mark.parametrize(
+    ("library", "cli"),
+    [
+        (
+            "Check campaign.plan(), then call send(confirm=1200) (or send(confirm=True)).",
+            "Check the plan (--dry-run), then add --yes.",
+        ),
+        ("more than confirm_above=1,000. Nothing", "more than --confirm-above 1,000. Nothing"),
+        ("Call send(extend=True) to send it only", "Call --extend to send it only"),
+        (
+            "call send(resend_expired=True) (onesig-nb send: --resend-expired) to send",
+            "call --resend-expired to send",
+        ),
+        (
+            "exclude_platforms=('ios', 'web'): people whose",
+            "--exclude-platform ios --exclude-platform web: people whose",
+        ),
+        ("Resume it with the client (api=...) it was", "Resume it with the --api it was"),
+        ("holds 3 audiences (a, b, c); pass audience=... to choose one.", "pass --audience KEY"),
+    ],
+)
+def test_library_hints_are_reworded_with_the_commands_flags(library, cli):
+    assert cli in cli_wording(library)

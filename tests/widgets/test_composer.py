@@ -106,3 +106,12 @@ def test_default_title_is_a_plain_greeting_not_a_bare_variable(cohort):
     assert not [f for f in found if f.severity != "info" or f.code.startswith("truncated")]
     c = MessageComposer(cohort[["external_id", "city"]], debounce=0)  # no first names
     assert c.heading.value == "Hello there" and "{{" not in c.contents.value
+
+
+def test_the_apps_name_and_icon_reach_the_mockups(cohort):
+    c = MessageComposer(
+        cohort, app_name="Acme", app_icon="https://acme.example/icon.png", debounce=0
+    )
+    html = c.preview.devices.value
+    assert html.count('<img class="osn-app-icon" src="https://acme.example/icon.png"') == 4
+    assert "ACME" in html and "Acme · now" in html

@@ -10,6 +10,7 @@ pytest.importorskip("ipywidgets")
 
 from onesig_nb._html import PALETTE  # noqa: E402
 from onesig_nb.message import Finding, Message  # noqa: E402
+from onesig_nb.message.rendering import cohort_frame  # noqa: E402
 from onesig_nb.widgets.phone import devices_html, truncate  # noqa: E402
 from onesig_nb.widgets.preview import MessagePreview, findings_html  # noqa: E402
 
@@ -230,3 +231,128 @@ def test_badge_text_follows_the_badge_type():
 def test_a_large_icon_that_is_a_resource_name_is_named_not_loaded():
     html = devices_html(app_name="A", title="t", body="b", large_icon="ic_face")
     assert "icon: ic_face" in html and 'osn-icon"' not in html
+
+
+@pytest.fixture
+def people_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "external_id": ["u_1", "u_2", "u_3", "u_4"],
+            "first_name": ["Zoé", "Ana", "Ana", None],
+            "last_name": ["Haddad", "Lopez", "Berg", "Moreau"],
+            "email": ["zoe.h@example.com", "ana.l@example.com", "ab@example.com", None],
+        }
+    )
+
+
+def device(html: str, kind: str) -> str:
+    return html.split(f'data-device="{kind}"')[1].split("data-device=")[0]
+
+
+def test_the_user_box_finds_people_by_name_email_or_id(people_frame):
+    p = MessagePreview(MSG, people_frame)
+    p.search.value = "zoe haddad"  # accents and case ignored
+    assert p.user == "u_1" and "Hi Zoé" in p.devices.value
+    p.search.value = "AB@example.com"  # an exact email
+    assert p.user == "u_3" and "u_3 · Ana Berg" in p.person.value
+    p.search.value = "moreau"
+    assert p.user == "u_4"
+    p.search.value = "u_2"
+    assert p.user == "u_2"
+    assert p.find("ana") == ["u_2", "u_3"] and p.find("example.com") == ["u_1", "u_2", "u_3"]
+
+
+def test_several_matches_show_the_first_and_name_the_others(people_frame):
+    p = MessagePreview(MSG, people_frame)
+    p.search.value = "ana"
+    assert p.user == "u_2"
+    status = p.search_status.value
+    assert "2 people match &#x27;ana&#x27;: showing the first. Also: u_3 · Ana Berg" in status
+
+
+def test_nobody_matching_is_said_plainly_and_the_person_stays(people_frame):
+    p = MessagePreview(MSG, people_frame)
+    p.next()
+    assert p.search_for("nobody-like-this") == []
+    assert p.user == "u_2" and p.search.value == "u_2"
+    assert (
+        "Nobody in this cohort matches &#x27;nobody-like-this&#x27; (searched 4 people by "
+        "external id, name and email)" in p.search_status.value
+    )
+    p.next()  # moving on clears the message
+    assert "Nobody" not in p.search_status.value
+
+
+def test_the_sample_cohort_is_searchable_by_its_traits(sample_workspace):
+    import onesig_nb as osn
+
+    cohort = osn.load_cohort(sample_workspace / "segment-logs", audience="cart_abandoners")
+    p = MessagePreview(MSG, cohort)
+    row = cohort_frame(cohort).iloc[3]
+    p.search.value = row["email"].upper()
+    assert p.user == row["external_id"]
+    p.search.value = f"{row['first_name']} {row['last_name']}"
+    assert row["external_id"] in p.find(f"{row['first_name']} {row['last_name']}")
+
+
+def test_the_app_name_and_a_neutral_icon_show_on_every_card(cohort):
+    html = MessagePreview(MSG, cohort).devices.value
+    assert html.count('<span class="osn-app-tile" aria-hidden="true">Y</span>') == 4
+    assert (
+        "YOUR APP" in html and "Your app · now" in html and '<img class="osn-app-icon"' not in html
+    )
+    html = MessagePreview(MSG, cohort, app_name="Acme", app_icon="https://a.example/i.png")
+    html = html.devices.value
+    for kind in ("ios", "android", "chrome"):
+        assert '<img class="osn-app-icon" src="https://a.example/i.png"' in device(html, kind)
+    assert 'class="osn-app-tile"' not in html and "ACME" in html
+
+
+def test_an_app_icon_that_is_not_a_web_url_is_never_loaded():
+    html = devices_html(app_name="acme", title="t", body="b", app_icon="javascript:alert(1)")
+    assert "javascript:alert(1)" not in html.replace('title="app icon: javascript:alert(1)"', "")
+    assert '<span class="osn-app-tile" title="app icon: javascript:alert(1)"' in html
+    assert "<img" not in html
+
+
+def test_android_shows_a_collapsed_and_an_expanded_view():
+    body = "word " * 60  # 300 characters: past the collapsed line, within the expanded view
+    html = devices_html(
+        app_name="A",
+        title="t",
+        body=body,
+        android_image="https://img.example/big.png",
+        buttons=[{"id": "b", "text": "Buy"}],
+    )
+    android = device(html, "android")
+    collapsed = android.split('data-view="collapsed"')[1].split('data-view="expanded"')[0]
+    expanded = android.split('data-view="expanded"')[1]
+    assert "truncated on this device" in collapsed and "truncated" not in expanded
+    assert body.strip() in expanded and body.strip() not in collapsed
+    assert '<img class="osn-thumb" src="https://img.example/big.png"' in collapsed
+    assert '<img class="osn-img" src="https://img.example/big.png"' in expanded
+    assert "Buy" in expanded and "Buy" not in collapsed  # buttons: expanded only
+    assert ">collapsed<" in android and ">expanded<" in android
+
+
+def test_each_platform_cuts_the_text_where_it_would():
+    from onesig_nb.message.devices import DEVICE_LIMITS
+
+    body = "x" * 700
+    html = devices_html(app_name="A", title="t", body=body)
+    for kind, view, limit in (
+        ("ios", None, DEVICE_LIMITS["ios"]["body"]),
+        ("chrome", None, DEVICE_LIMITS["chrome"]["body"]),
+        ("android", "collapsed", DEVICE_LIMITS["android"]["body"]),
+        ("android", "expanded", DEVICE_LIMITS["android"]["body_expanded"]),
+    ):
+        part = device(html, kind)
+        if view:
+            part = part.split(f'data-view="{view}"')[1].split("data-view=")[0]
+        shown = part.split('<div class="osn-body" dir="auto">')[1].split("<")[0]
+        assert shown == "x" * limit + "…", (kind, view, len(shown))
+
+
+def test_emoji_have_a_colour_emoji_font():
+    html = devices_html(app_name="A", title="🎉", body="b")
+    assert "'Noto Color Emoji'" in html and "🎉" in html
