@@ -88,7 +88,7 @@ def test_quickstart_click_path_sends_exactly_to_the_cohort(
     page.get_by_placeholder(f"type {len(members)} or").fill(str(len(members)))
     expect(confirm).to_be_enabled()
     confirm.click()
-    expect(page.get_by_text("Sent to ")).to_be_visible()
+    expect(page.get_by_text("Sent to ").first).to_be_visible()
     expect(page.get_by_role("button", name="Already sent", exact=True)).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "lab-quickstart-sent.png"), full_page=True)
 
