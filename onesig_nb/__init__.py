@@ -64,15 +64,15 @@ _LAZY = {
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# Imported now, not lazily: the module ``onesig_nb.connect`` and the function ``osn.connect``
-# share a name, and whichever binding comes last wins. Importing here (the module only needs
-# the standard library at import time) leaves ``osn.connect`` the function for good.
-from onesig_nb.connect import connect  # noqa: E402
-
 # In a notebook, our errors show as their plain message, not under our internal frames.
 from onesig_nb._display import register as _register_display  # noqa: E402
 
 _register_display()
+
+# Imported now, not lazily: the module ``onesig_nb.connect`` and the function ``osn.connect``
+# share a name, and whichever binding comes last wins. Importing here (the module only needs
+# the standard library at import time) leaves ``osn.connect`` the function for good.
+from onesig_nb.connect import connect  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:

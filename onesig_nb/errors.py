@@ -7,7 +7,9 @@
     │   └── AudienceNotFound         the audience is not in the source
     ├── JournalError                 the campaign journal is unusable (corrupt, newer version)
     │   └── CampaignConflict         same campaign name, different cohort or message
-    ├── ConfirmationRequired         a large send that was not confirmed
+    ├── ConfirmationRequired         a large send that was not confirmed (or a warning
+    │                                not acknowledged, or no test send of this message)
+    ├── SendStopped (KeyboardInterrupt) a send stopped (Stop, Campaign.stop(), Ctrl-C): resume
     ├── SandboxError                 the local sandbox could not start or answer
     ├── TransportError               no usable HTTP answer (timeout, reset, DNS)
     └── APIError                     OneSignal answered with an error status
@@ -33,6 +35,7 @@ __all__ = [
     "OneSigNbError",
     "RateLimited",
     "SandboxError",
+    "SendStopped",
     "SourceError",
     "TransportError",
     "ValidationError",
@@ -93,6 +96,28 @@ class CampaignConflict(JournalError):
 
 class ConfirmationRequired(OneSigNbError):
     """A send above the confirmation threshold was not confirmed."""
+
+
+class SendStopped(OneSigNbError, KeyboardInterrupt):
+    """A send was stopped (the panel's Stop, ``Campaign.stop()``, a ``stop`` event, Ctrl-C)
+    before every batch went out.
+
+    The batches OneSignal answered are journaled; the others keep their intents, so running
+    ``send()`` again resumes them with the same idempotency keys and nobody gets the push
+    twice. It is a :class:`KeyboardInterrupt` too, so code (and a notebook's "Run All") that
+    stops on Ctrl-C still stops; it is a :class:`OneSigNbError`, so a notebook can show its
+    plain message instead of a traceback.
+
+    :ivar sent: people in batches OneSignal answered, in this campaign so far
+    :ivar left: people in batches not answered yet (the next ``send()`` sends them)
+    :ivar result: the campaign's result so far (a ``CampaignResult``), or None
+    """
+
+    def __init__(self, message: str, *, sent: int = 0, left: int = 0, result: Any = None):
+        super().__init__(message)
+        self.sent = sent
+        self.left = left
+        self.result = result
 
 
 class SandboxError(OneSigNbError):

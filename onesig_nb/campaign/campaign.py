@@ -6,6 +6,18 @@
     result = camp.send(confirm=True)
     result.to_frame(); camp.report()
 
+The lint gate: a message with lint errors is never sent; a warning that changes the text for
+some people (a variable they lack without a fallback, a text cut off, Liquid sent as written)
+must be acknowledged, ``send(confirm=N, acknowledge=["missing-variable"])`` (or
+``acknowledge=True``); ``require_test=True`` also needs a test send of the same message first.
+
+Stopping: :meth:`Campaign.stop` (from another thread), a ``stop=`` event, or Ctrl-C (a
+notebook's Interrupt) during :meth:`Campaign.send` starts no further request; the requests in
+flight finish and are journaled, and ``send()`` raises
+:class:`~onesig_nb.errors.SendStopped` ("Stopped: N sent, M left; send() resumes ..."). A
+stopped send raises rather than returns so that a notebook's Run All, or a script, does not
+carry on as if everything went out; ``SendStopped.result`` holds the result so far.
+
 Exactly-once: the recipients are cut into batches whose idempotency keys are uuid5 over the
 campaign name and the batch content. All batch intents are journaled before the first request;
 each outcome is journaled as it comes back. Re-running ``send()`` (after a restart, a kill, or
@@ -28,6 +40,7 @@ import datetime as _dt
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -44,20 +57,33 @@ from onesig_nb.campaign.batches import (
 from onesig_nb.campaign.mode import PERSONALIZATION_MODES, ModeChoice, choose_mode
 from onesig_nb.campaign.planning import (
     Decision,
+    TextWarning,
     blocked_plan,
     build_plan,
+    check_acknowledged,
     check_confirmation,
     check_run,
+    check_tested,
     decide,
     nothing_note,
     started_mode,
+    text_warnings,
+    unguarded_variables,
 )
 from onesig_nb.campaign.protocols import PushClient
 from onesig_nb.campaign.report import CampaignReport
 from onesig_nb.campaign.results import build_result, campaign_status, fetch_report, update_status
-from onesig_nb.campaign.sending import journal_intents, run_batches, send_test_batch
+from onesig_nb.campaign.sending import (
+    journal_intents,
+    run_batches,
+    send_test_batch,
+    sigint_stops,
+    split,
+    stopped_text,
+    test_payload,
+)
 from onesig_nb.campaign.views import CampaignPlan, CampaignResult
-from onesig_nb.errors import CampaignConflict, JournalError, ValidationError
+from onesig_nb.errors import CampaignConflict, JournalError, SendStopped, ValidationError
 from onesig_nb.journal import Batch, Journal, open_journal
 from onesig_nb.onesignal.push import canonical_json, valid_ids
 
@@ -86,6 +112,8 @@ class Campaign:
         or ``"client"`` (rendered here, identical texts grouped)
     :param test_users: default QA list for :meth:`send_test` (a string = one id)
     :param confirm_above: sends to more people need ``confirm=True`` or ``confirm=<count>``
+    :param require_test: the real send refuses until a test send (:meth:`send_test`) of the
+        message as it is now (same payload) was journaled
     :param schedule: a datetime or ISO string for ``send_after``
     :param batch_size: recipients per request (default and maximum: the client's limit)
     :param tag_map: trait -> tag renames, used when rendering and when checking synced tags
@@ -106,6 +134,7 @@ class Campaign:
         personalization: str = "auto",
         test_users: Iterable[str] = (),
         confirm_above: int = 1_000,
+        require_test: bool = False,
         schedule: Any = None,
         batch_size: int | None = None,
         tag_map: dict | None = None,
@@ -127,6 +156,7 @@ class Campaign:
         self.personalization = personalization
         self.test_users = tuple(one_or_many(test_users))
         self.confirm_above = int(confirm_above)
+        self.require_test = bool(require_test)
         self.schedule = schedule
         self.batch_size = batch_size or max_ids
         self.tag_map = tag_map
@@ -135,6 +165,8 @@ class Campaign:
         self._pinned: ModeChoice | None = None  # the mode a started campaign keeps (auto only)
         self._now = now or (lambda: _dt.datetime.now(_dt.UTC))
         self._at: _dt.datetime | None = None  # the time this plan/send decides for
+        self._stops: set[threading.Event] = set()  # one per running send (stop() sets them)
+        self._stops_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -249,9 +281,20 @@ class Campaign:
         return valid_ids(self.cohort.external_ids)
 
     def _lint(self) -> list:
-        if "lint" not in self._cache:
+        key = (self.cohort.fingerprint, self.message.fingerprint)
+        if self._cache.get("lint_key") != key:  # a cell may re-bind the cohort or message
             self._cache["lint"] = list(self.message.lint(self.cohort))
+            self._cache["lint_key"] = key
         return self._cache["lint"]
+
+    def text_warnings(self) -> tuple[TextWarning, ...]:
+        """The lint warnings a send must acknowledge: each changes the text some people get
+        (a variable they lack without a fallback, a text cut off, Liquid sent as written),
+        with how many people it affects. ``send(acknowledge=[code, ...])`` accepts them."""
+        return text_warnings(
+            self._lint(), recipients=len(self.cohort),
+            unguarded=unguarded_variables(self.message),
+        )  # fmt: skip
 
     def _errors(self) -> list:
         return [f for f in self._lint() if f.severity == "error"]
@@ -347,20 +390,33 @@ class Campaign:
         self,
         *,
         confirm: bool | int | None = None,
+        acknowledge: bool | Iterable[str] | str = (),
         extend: bool = False,
         progress: Any = True,
         resend_expired: bool = False,
+        stop: threading.Event | None = None,
     ) -> CampaignResult:
         """Send to the cohort exactly once (resuming anything unfinished).
 
         :param confirm: needed above ``confirm_above`` recipients: ``True`` or the number of
             people this call sends to (as the plan shows it). A number is always checked: if
             the send would now reach a different number of people, nothing is sent.
+        :param acknowledge: the lint warnings that change the text for some people
+            (:meth:`text_warnings`) you accept: a list of their codes, or ``True`` for all.
+            Without it such a message is refused with
+            :class:`~onesig_nb.errors.ConfirmationRequired`, which names each warning and
+            how many people it affects. Lint errors always refuse.
         :param extend: after changing the cohort or message, send only to people this campaign
             has not reached yet instead of refusing
         :param progress: show a tqdm bar (``False`` for none, or a ``callback(done, total)``)
         :param resend_expired: resume batches attempted more than 29 days ago, although
             OneSignal no longer deduplicates their keys (see the error that asks for it)
+        :param stop: a :class:`threading.Event`; once set (from any thread), no further
+            request starts, and the send ends like :meth:`stop`
+        :raises SendStopped: the send was stopped (:meth:`stop`, ``stop``, Ctrl-C) before
+            everything went out: the requests in flight finished and were journaled, and
+            ``send()`` again resumes the rest. Its ``sent``/``left`` give the split and
+            ``result`` the result so far.
         """
         started = time.monotonic()
         self._check_sendable()
@@ -372,10 +428,18 @@ class Campaign:
             return build_result(
                 self.journal, self.name, requests=0, started=started, already_sent=True, note=note
             )
-        check_confirmation(
-            confirm, sum(b.size for b in todo), name=self.name,
-            recipients=len(self.cohort), confirm_above=self.confirm_above,
+        to_send = sum(b.size for b in todo)
+        confirmed = type(confirm) is int
+        checks = dict(name=self.name, recipients=len(self.cohort), confirm_above=self.confirm_above)
+        if confirmed:  # a count that no longer matches is refused before anything else
+            check_confirmation(confirm, to_send, **checks)
+        check_acknowledged(
+            self.text_warnings(), acknowledge, name=self.name,
+            confirm_hint=f"confirm={to_send}" if confirmed or to_send > self.confirm_above else "",
         )  # fmt: skip
+        check_confirmation(confirm, to_send, **checks)
+        if self.require_test:
+            check_tested(self.tested(), name=self.name)
         if self._choice().warning:
             log.warning("campaign %s: %s", self.name, self._choice().warning)
         invalid, duplicates = self._valid_ids()[1:]
@@ -384,23 +448,70 @@ class Campaign:
             run_fields=self._run_fields(), invalid=invalid, duplicates=duplicates,
         )  # fmt: skip
         # From here on every batch has its intent in the journal: a kill now loses nothing.
+        stop = stop if stop is not None else threading.Event()
+        with self._stops_lock:
+            self._stops.add(stop)
         try:
-            requests = run_batches(
-                self.name, todo, client=self.client, journal=self.journal,
-                progress=progress, clean=self._clean,
-            )  # fmt: skip
+            with sigint_stops(stop):
+                requests = run_batches(
+                    self.name, todo, client=self.client, journal=self.journal,
+                    progress=progress, clean=self._clean, stop=stop,
+                )  # fmt: skip
         except JournalError:
             raise  # the journal is busy or broken: do not wait on it again for the status
-        except BaseException:
-            try:
-                update_status(self.journal, self.name, interrupted=True)
-            except JournalError as exc:  # keep the original error; the status is cosmetic
-                log.warning("campaign %s: could not record the interruption: %s", self.name, exc)
+        except SendStopped:
             raise
+        except KeyboardInterrupt:
+            # A second Ctrl-C (or a kill simulated in a test): the requests in flight were
+            # abandoned; their batches keep their intents, so the resume is exactly-once.
+            self._interrupted()
+            raise self._stopped(started, abandoned=True) from None
+        except BaseException:
+            self._interrupted()
+            raise
+        finally:
+            with self._stops_lock:
+                self._stops.discard(stop)
+        if stop.is_set() and split(self.journal, self.name)[1]:
+            self._interrupted()
+            raise self._stopped(started, requests=requests)
         update_status(self.journal, self.name)
         result = build_result(self.journal, self.name, requests=requests, started=started)
         log.info("campaign %s: %s", self.name, result.summary)
         return result
+
+    def stop(self) -> bool:
+        """Stop the sends of this campaign that are running (safe from any thread).
+
+        No further request starts; the ones in flight finish and are journaled, and the
+        running :meth:`send` raises :class:`~onesig_nb.errors.SendStopped`; ``send()`` again
+        resumes. Returns whether a send was running.
+        """
+        with self._stops_lock:
+            running = list(self._stops)
+        for event in running:
+            event.set()
+        return bool(running)
+
+    def _interrupted(self) -> None:
+        """Record that a send stopped with batches unanswered (the status is cosmetic)."""
+        try:
+            update_status(self.journal, self.name, interrupted=True)
+        except JournalError as exc:  # keep the original error
+            log.warning("campaign %s: could not record the interruption: %s", self.name, exc)
+
+    def _stopped(self, started: float, *, requests: int = 0, abandoned: bool = False):
+        """The :class:`SendStopped` of a stopped send, with the split and the result so far."""
+        try:
+            sent, left = split(self.journal, self.name)
+            result = build_result(self.journal, self.name, requests=requests, started=started)
+        except JournalError:
+            sent, left, result = 0, 0, None
+        text = stopped_text(self.name, sent, left, abandoned=abandoned)
+        if result is not None:
+            result.note = text
+        log.warning(text)
+        return SendStopped(text, sent=sent, left=left, result=result)
 
     def _run_fields(self) -> dict:
         """What the journal's run records about this campaign as it is now."""
@@ -462,6 +573,19 @@ class Campaign:
             run_fields={"app_id": self.app_id, **self._run_fields()}, clean=self._clean,
         )  # fmt: skip
 
+    def tested(self) -> bool:
+        """Whether the journal holds a test send (:meth:`send_test`) of the message as it is
+        now: a test OneSignal created a notification for, whose payload is the one a test to
+        the same QA ids would send now (same content hash). ``require_test=True`` needs it."""
+        self._tick()
+        for b in self.journal.batches(self.name, kind="test"):
+            if not b.notification_id or b.platforms != self._platform_setting():
+                continue
+            now = test_payload(self._qa_payload(list(b.external_ids)), name=self.name)
+            if _content_hash(now) == _content_hash(b.payload):
+                return True
+        return False
+
     def _qa_payload(self, ids: list[str]) -> dict:
         """The real payload as the first QA id sees it (or, when no QA id is in the cohort and
         texts are rendered here, as the first member does)."""
@@ -487,3 +611,8 @@ class Campaign:
             self.journal, self.name, self.client, poll_interval=poll_interval,
             timeout=timeout, sleep=sleep, clock=clock,
         )  # fmt: skip
+
+
+def _content_hash(payload: dict) -> str:
+    """The sha256 of a payload's canonical JSON (what "the same message" means for a test)."""
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

@@ -5,40 +5,54 @@ freshly planned batches; a started one resumes its journaled batches (never re-p
 keys stay the same) or is already sent; a changed one is refused unless ``extend=True``, which
 plans batches only for people not reached yet. The answer is a frozen :class:`Decision`.
 :func:`build_plan` turns it into the :class:`~onesig_nb.campaign.views.CampaignPlan` a marketer
-reads before sending. Every function takes what it needs as arguments (the
-:class:`~onesig_nb.campaign.Campaign` facade supplies them); nothing here writes or sends.
+reads before sending. The lint gate lives here too: errors block a send, and a warning that
+changes the text some people get (:data:`TEXT_CHANGING_CODES`) must be acknowledged
+(:func:`text_warnings`, :func:`check_acknowledged`). Every function takes what it needs as
+arguments (the :class:`~onesig_nb.campaign.Campaign` facade supplies them); nothing here writes
+or sends.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from onesig_nb._words import count, people
 from onesig_nb.campaign.batches import estimate_seconds, sample_request
 from onesig_nb.campaign.mode import ModeChoice
 from onesig_nb.campaign.views import SENT_MEANS, CampaignPlan
-from onesig_nb.errors import CampaignConflict, ConfirmationRequired
+from onesig_nb.errors import CampaignConflict, ConfirmationRequired, ValidationError
 from onesig_nb.journal import Batch, Journal
 from onesig_nb.message import Finding
+from onesig_nb.message.rendering import analyse, slots
+from onesig_nb.message.rules import has_fallback
 from onesig_nb.onesignal import limits
 
 __all__ = [
     "RESUME_KEY_MAX_AGE_SECONDS",
     "STATES",
+    "TEXT_CHANGING_CODES",
     "Decision",
+    "TextWarning",
     "blocked_plan",
     "build_plan",
     "caveats",
+    "acknowledged_codes",
+    "check_acknowledged",
     "check_confirmation",
+    "check_tested",
     "check_run",
     "conflict_text",
     "decide",
     "nothing_note",
     "refuse_expired",
     "started_mode",
+    "text_warnings",
+    "unguarded_variables",
 ]
 
 #: A resumed batch that was already attempted is refused when its intent is older than this:
@@ -436,4 +450,144 @@ def check_confirmation(
             f"Campaign {name!r} would send to {to_send:,} people, more than "
             f"confirm_above={confirm_above:,}. Nothing was sent. Check campaign.plan(), "
             f"then call send(confirm={to_send}) (or send(confirm=True))."
+        )
+
+
+#: Lint warning codes (:mod:`onesig_nb.message.lint`, :mod:`onesig_nb.message.rules`) whose
+#: finding means some people get a different text from the one written, so a send needs them
+#: acknowledged: a variable they lack without a fallback (``missing-variable``; with a
+#: fallback it is only "info"), a text a device cuts off (``truncated-*``; Android's
+#: collapsed body is "info"), a title that renders empty, Liquid sent as written
+#: (``single-braces``) and ``message.custom_data`` that renders blank without a template.
+#: Errors (a Liquid syntax error, a render that fails for some people) block a send outright.
+TEXT_CHANGING_CODES = frozenset(
+    {
+        "missing-variable",
+        "truncated-ios",
+        "truncated-android",
+        "truncated-chrome",
+        "empty-render",
+        "single-braces",
+        "custom-data-without-template",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TextWarning:
+    """A lint warning a send must acknowledge: it changes the text ``people`` people get."""
+
+    code: str
+    people: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code} ({people(self.people)}): {self.message}"
+
+
+def unguarded_variables(message: Any) -> set[str] | None:
+    """The variables some template of ``message`` reads without a fallback (``| default:``
+    or an ``{% if %}`` around it), decided as lint decides it; None for a message that does
+    not say which variables it reads (then every missing-variable warning counts)."""
+    if not hasattr(message, "variables"):
+        return None
+    out = set()
+    for var in message.variables:
+        using = [s for s in slots(message) if var in analyse(s.source).tags]
+        if using and not all(has_fallback(s.source, var) for s in using):
+            out.add(var)
+    return out
+
+
+#: A quoted name in a finding's sentence: lint quotes the variable it is about first.
+_QUOTED_NAME = re.compile(r"'([A-Za-z_][\w.]*)'")
+
+
+def _subject(finding: Any) -> str | None:
+    """The variable a missing-variable finding is about: the first name its sentence quotes
+    ("No one in this cohort has 'frist_name'. Did you mean 'first_name'?")."""
+    m = _QUOTED_NAME.search(finding.message)
+    return m.group(1) if m else None
+
+
+def text_warnings(
+    findings: Iterable[Any], *, recipients: int, unguarded: set[str] | None = None
+) -> tuple[TextWarning, ...]:
+    """The findings a send must acknowledge, each with the number of people it affects.
+
+    A finding about the message alone (no count: single braces, ``custom_data``) affects
+    everyone in the cohort (``recipients``). A missing variable the template gives a fallback
+    is not one (lint still warns when nobody has it: likely a typo, but everyone reads the
+    fallback the author wrote): ``unguarded`` (:func:`unguarded_variables`) says which
+    variables have none; None counts every missing-variable warning.
+    """
+    out = []
+    for f in findings:
+        if getattr(f, "severity", "") != "warning" or f.code not in TEXT_CHANGING_CODES:
+            continue
+        if f.code == "missing-variable" and unguarded is not None:
+            if _subject(f) not in unguarded:
+                continue
+        out.append(TextWarning(f.code, int(f.count or recipients), f.message))
+    return tuple(out)
+
+
+def acknowledged_codes(acknowledge: Any, warnings: Sequence[TextWarning]) -> set[str]:
+    """The warning codes ``acknowledge`` accepts: ``True`` all of ``warnings``, a code, or a
+    list of codes; ``False``/``None``/empty none."""
+    if acknowledge is True:
+        return {w.code for w in warnings}
+    if acknowledge is None or acknowledge is False:
+        return set()
+    if isinstance(acknowledge, str):
+        return {acknowledge}
+    try:
+        codes = set(acknowledge)
+    except TypeError:
+        codes = None
+    if codes is None or not all(isinstance(c, str) for c in codes):
+        raise ValidationError(
+            f"acknowledge must be True or a list of warning codes (e.g. "
+            f"acknowledge=['missing-variable']), not {acknowledge!r}."
+        )
+    return codes
+
+
+def check_acknowledged(
+    warnings: Sequence[TextWarning], acknowledge: Any, *, name: str, confirm_hint: str
+) -> None:
+    """Refuse a send while a warning that changes the text for some people is not acknowledged.
+
+    :param confirm_hint: the ``confirm=...`` part of the call to suggest (``""`` when the send
+        needs no confirmation)
+    :raises ConfirmationRequired: naming each unacknowledged warning with the people affected;
+        its ``warnings`` attribute holds them (:class:`TextWarning`)
+    """
+    ok = acknowledged_codes(acknowledge, warnings)
+    todo = [w for w in warnings if w.code not in ok]
+    if not todo:
+        return
+    codes = list(dict.fromkeys(w.code for w in todo))
+    listed = "; ".join(str(w) for w in todo)
+    call = ", ".join(p for p in (confirm_hint, f"acknowledge={codes!r}") if p)
+    exc = ConfirmationRequired(
+        f"Campaign {name!r} would change the text for some people, so nothing was sent: "
+        f"{listed}. Fix the message (campaign.plan() lists the checks), or send it as it is "
+        f"with send({call}) (acknowledge=True accepts every warning)."
+    )
+    exc.warnings = tuple(todo)
+    raise exc
+
+
+def check_tested(tested: bool, *, name: str) -> None:
+    """Refuse the real send of a ``require_test=True`` campaign before a test of this message.
+
+    :param tested: the journal holds a test send of the message as it is now
+    """
+    if not tested:
+        raise ConfirmationRequired(
+            f"Campaign {name!r} needs a test send of this message first (require_test=True), "
+            "and the journal has none of the message as it is now. Nothing was sent. Call "
+            "campaign.send_test(['your-qa-id']) (or click Send test), check the push on the "
+            "device, then send again."
         )

@@ -4,13 +4,21 @@ Every batch handed to :func:`run_batches` already has its intent in the journal;
 marks the attempt, sends the batches concurrently through the client and journals each outcome
 as it arrives, so a kill at any moment loses nothing and a re-run sends only what is unfinished.
 A test send (:func:`send_test_batch`) is one more journaled batch, of kind ``test``.
+
+Stopping: :func:`run_batches` takes a ``stop`` event. Once it is set, no further request is
+started; the ones in flight finish and are journaled, and the rest keep their intents, so the
+next send resumes them with the same keys. :func:`sigint_stops` turns the first Ctrl-C (or a
+notebook's Interrupt) during a send into that event; a second one interrupts at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from onesig_nb.campaign.batches import as_request
@@ -30,6 +38,9 @@ __all__ = [
     "record_invalid",
     "run_batches",
     "send_test_batch",
+    "sigint_stops",
+    "split",
+    "stopped_text",
     "test_payload",
 ]
 
@@ -106,8 +117,13 @@ def run_batches(
     journal: Journal,
     progress: Any,
     clean: Callable[[str], str],
+    stop: threading.Event | None = None,
 ) -> int:
-    """Send journaled batches; record each outcome as it arrives. Returns requests made."""
+    """Send journaled batches; record each outcome as it arrives. Returns requests made.
+
+    :param stop: once set, no further request starts; those in flight finish and are
+        journaled (the rest stay intents for the next send)
+    """
     if not batches:
         return 0
     max_ids = int(client.max_ids_per_request or 0)
@@ -119,9 +135,21 @@ def run_batches(
             "sent. Resume it with the client (api=...) it was started with."
         )
     by_seq = {b.seq: b for b in batches}
-    journal.mark_attempt(name, by_seq)
-    reqs = [as_request(b) for b in batches]
     total = sum(b.size for b in batches)
+    requested = 0
+
+    def requests() -> Iterator[Any]:
+        # Pulled lazily by the client (a window ahead of the answers), in this thread: a set
+        # ``stop`` starts nothing more, and each batch is marked attempted just before its
+        # request, so an unsent batch never counts as attempted.
+        nonlocal requested
+        for b in batches:
+            if stop is not None and stop.is_set():
+                return
+            journal.mark_attempt(name, [b.seq])
+            requested += 1
+            yield as_request(b)
+
     bar, callback = None, None
     if callable(progress):
         callback = progress
@@ -131,7 +159,7 @@ def run_batches(
         bar = tqdm(total=total, desc=name, unit="people")
     done = 0
     try:
-        for resp in client.iter_notifications(reqs):
+        for resp in client.iter_notifications(requests()):
             b = by_seq[resp.ref]
             state, nid, err, rows = outcome(resp, b.external_ids, clean)
             journal.record_outcome(
@@ -146,7 +174,7 @@ def run_batches(
     finally:
         if bar is not None:
             bar.close()
-    return len(reqs)
+    return requested
 
 
 def test_payload(payload: dict, *, name: str) -> dict:
@@ -232,3 +260,59 @@ def journal_intents(
         log.warning(
             "campaign %s: %d duplicate external id(s) in the cohort were dropped", name, duplicates
         )
+
+
+@contextlib.contextmanager
+def sigint_stops(stop: threading.Event) -> Iterator[None]:
+    """While sending, the first Ctrl-C (a notebook's Interrupt) sets ``stop`` instead of raising.
+
+    The requests in flight then finish and are journaled, and the send ends with a plain
+    "stopped" message rather than a traceback from deep in the client. A second Ctrl-C raises
+    :class:`KeyboardInterrupt` at once (the previous handler is back). Only the main thread
+    can handle signals: elsewhere (a widget's worker thread) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous) and previous != signal.SIG_DFL:
+        yield  # SIGINT is ignored, or handled outside Python: leave it alone
+        return
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        signal.signal(signal.SIGINT, previous)
+        stop.set()
+        log.warning(
+            "Stopping: finishing the requests in flight (press Ctrl-C again to abandon them; "
+            "send() resumes either way)."
+        )
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def split(journal: Journal, name: str) -> tuple[int, int]:
+    """(people in send batches OneSignal answered, people in batches still to send)."""
+    batches = journal.batches(name, kind="send")
+    left = sum(b.size for b in batches if b.state != "done")
+    return sum(b.size for b in batches) - left, left
+
+
+def stopped_text(name: str, sent: int, left: int, *, abandoned: bool = False) -> str:
+    """The message of a stopped send: the split, and that ``send()`` resumes exactly once.
+
+    :param abandoned: the requests in flight were abandoned (a second Ctrl-C, or a crash),
+        not finished: OneSignal may have accepted some, which the resume replays, not repeats
+    """
+    head = f"Stopped: {sent:,} sent, {left:,} left; send() resumes"
+    if abandoned:
+        return (
+            f"{head} (campaign {name!r}). The requests in flight were abandoned, so their "
+            "people are counted as left; OneSignal may have accepted some of them, and the "
+            "resume sends those batches with the same idempotency keys, so nobody gets the "
+            "push twice."
+        )
+    return f"{head} with the same keys, so nobody gets the push twice (campaign {name!r})."

@@ -1,21 +1,30 @@
-"""SendPanel: the plan, a test send, a typed confirmation, live progress, results and report.
+"""SendPanel: the plan, a test send, a typed confirmation, live progress, Stop, results, report.
 
     from onesig_nb.widgets import SendPanel
     SendPanel(campaign)
 
 A thin UI over :class:`onesig_nb.Campaign`: every decision (exactly-once, confirmation limits,
-lint blocking) stays in the campaign. The panel only adds a human step: the "Send to N people"
+the lint gate) stays in the campaign. The panel only adds a human step: the "Send to N people"
 button opens a box where you type N (or the campaign name) before the real send button
-enables. While sending, every button is disabled and a lock refuses a second click, so a double
-click cannot send twice (and a re-send would be a journaled no-op anyway).
+enables; when the message changes the text for some people (a variable they lack, a text cut
+off), the box repeats each warning with the number of people affected and a checkbox must be
+ticked too. Errors in the checks disable Send.
+
+The send runs in a worker thread, so the kernel stays free and the panel live: the progress
+bar shows the count and the rate, and Stop finishes the requests in flight, journals them and
+says "Stopped: N sent, M left; Send resumes." While sending, every other button is disabled and
+a lock refuses a second click, so a double click cannot send twice (and a re-send would be a
+journaled no-op anyway). :meth:`SendPanel.wait` waits for the send from code (tests, Voila).
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -23,10 +32,12 @@ import ipywidgets as widgets
 from onesig_nb._html import ink
 from onesig_nb._words import people
 from onesig_nb.campaign.views import ACCEPTED_STATUSES, FIX_CHECKS
-from onesig_nb.errors import OneSigNbError
+from onesig_nb.errors import OneSigNbError, SendStopped
 from onesig_nb.widgets.static import StaticHTMLBox
 
-__all__ = ["SendPanel", "describe_test_send"]
+__all__ = ["SendPanel", "describe_test_send", "describe_text_warnings"]
+
+log = logging.getLogger("onesig_nb.widgets.send_panel")
 
 #: Why a QA id did not get the test, per result status.
 _NOT_DELIVERED = {
@@ -67,6 +78,24 @@ def describe_test_send(result: Any, ids: list[str]) -> tuple[str, str]:
     return f"{sent} Not delivered: {'; '.join(misses)}.{check}", "warn"
 
 
+def describe_text_warnings(warnings: Sequence[Any]) -> str:
+    """HTML that repeats, in the confirmation step, each warning that changes the text for
+    some people, with how many (:meth:`onesig_nb.Campaign.text_warnings`)."""
+    if not warnings:
+        return ""
+    items = "".join(
+        f"<li data-code='{html.escape(w.code)}'><b>{html.escape(people(w.people))}</b>: "
+        f"{html.escape(w.message)} <code style='color:#888;font-size:11px'>"
+        f"{html.escape(w.code)}</code></li>"
+        for w in warnings
+    )
+    return (
+        f"<div class='osn-ack' style='color:{ink('warn')}'><b>This message changes the text "
+        f"for some people:</b><ul style='margin:2px 0;padding-left:18px'>{items}</ul>"
+        "Fix the message above, or tick the box to send it as it is.</div>"
+    )
+
+
 class SendPanel(StaticHTMLBox):
     """Plan, test, confirm and send one campaign from a notebook.
 
@@ -81,6 +110,10 @@ class SendPanel(StaticHTMLBox):
         self._report_options = dict(report_options or {})
         self._lock = threading.Lock()
         self._tested = False  # a test was sent from this panel: "Send another test"
+        self._worker: threading.Thread | None = None  # the send running in the background
+        self._stop = threading.Event()  # set by Stop: the running send starts nothing more
+        self._warnings: tuple = ()  # the text warnings the confirmation step showed
+        self._started = 0.0  # when the running send started (for the rate)
         self.plan_view = widgets.HTML()
         self.qa_ids = widgets.Text(
             value=", ".join(campaign.test_users),
@@ -94,11 +127,25 @@ class SendPanel(StaticHTMLBox):
             description="Confirm send", button_style="danger", disabled=True
         )
         self.cancel_button = widgets.Button(description="Cancel")
-        self.confirm_box = widgets.HBox(
-            [self.confirm_text, self.confirm_button, self.cancel_button],
+        self.warnings_view = widgets.HTML()
+        self.acknowledge = widgets.Checkbox(
+            value=False, description="Send it as it is", indent=False,
+            layout=widgets.Layout(display="none"),
+        )  # fmt: skip
+        self.confirm_box = widgets.VBox(
+            [
+                self.warnings_view,
+                self.acknowledge,
+                widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button]),
+            ],
             layout=widgets.Layout(display="none"),
         )
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress")
+        self.progress_text = widgets.HTML()
+        self.stop_button = widgets.Button(
+            description="Stop", icon="stop", button_style="warning",
+            layout=widgets.Layout(display="none"),
+        )  # fmt: skip
         self.status = widgets.HTML()
         self.results = widgets.HTML()
         self.report_view = widgets.HTML()
@@ -106,14 +153,16 @@ class SendPanel(StaticHTMLBox):
         self.send_button.on_click(self._on_send)
         self.confirm_button.on_click(self._on_confirm)
         self.cancel_button.on_click(self._on_cancel)
+        self.stop_button.on_click(self._on_stop)
         self.confirm_text.observe(self._on_typed, names="value")
+        self.acknowledge.observe(self._on_typed, names="value")
         super().__init__(
             [
                 self.plan_view,
                 widgets.HBox([self.qa_ids, self.test_button]),
                 self.send_button,
                 self.confirm_box,
-                self.progress,
+                widgets.HBox([self.progress, self.progress_text, self.stop_button]),
                 self.status,
                 self.results,
                 self.report_view,
@@ -132,7 +181,13 @@ class SendPanel(StaticHTMLBox):
             self.send_button.description = "Already sent"
         else:
             self.send_button.description = f"Send to {people(n)}"
-        self.send_button.disabled = blocked or n == 0
+        untested = self.campaign.require_test and n > 0 and not self.campaign.tested()
+        self.send_button.disabled = blocked or n == 0 or untested
+        self.send_button.tooltip = (
+            "Send a test of this message first (the campaign has require_test=True)"
+            if untested
+            else ""
+        )
         self.test_button.disabled = bool(self.plan.errors) or self.plan.state == "blocked"
         if self._tested:
             self.test_button.description = "Send another test"
@@ -140,6 +195,8 @@ class SendPanel(StaticHTMLBox):
         if blocked:
             text = FIX_CHECKS if self.plan.errors or not self.plan.note else self.plan.note
             self._say(text, "error")
+        elif untested and not self.status.value:
+            self._say("Send a test first: this campaign needs one of this message before Send.")
 
     def _say(self, text: str, kind: str | None = None) -> None:
         """Show ``text`` in the colour of ``kind`` (``ok``, ``warn``, ``error``; None: plain)."""
@@ -148,6 +205,21 @@ class SendPanel(StaticHTMLBox):
     def _set_busy(self, busy: bool) -> None:
         for b in (self.test_button, self.send_button, self.confirm_button, self.cancel_button):
             b.disabled = busy
+
+    @property
+    def sending(self) -> bool:
+        """Whether a send is running in the background."""
+        return self._worker is not None and self._worker.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the send running in the background to end (tests, Voila, a script).
+
+        Returns True when no send is running any more, False if ``timeout`` seconds passed.
+        """
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return not self.sending
 
     def to_html(self) -> str:
         """Static HTML of the panel: the plan, the last message and result, the report."""
@@ -172,15 +244,22 @@ class SendPanel(StaticHTMLBox):
         if self.send_button.disabled or self._lock.locked():
             return
         self.confirm_text.value = ""
+        self._warnings = tuple(self.campaign.text_warnings())
+        self.warnings_view.value = describe_text_warnings(self._warnings)
+        self.acknowledge.value = False
+        self.acknowledge.layout.display = "flex" if self._warnings else "none"
         self.confirm_box.layout.display = "flex"
+        tick = " and tick the box" if self._warnings else ""
         self._say(
             f"Type {self.plan.to_send} (the number of people) or the campaign name "
-            f"{self.campaign.name!r} to confirm."
+            f"{self.campaign.name!r}{tick} to confirm."
         )
 
     def _confirmed(self) -> bool:
         typed = self.confirm_text.value.strip().replace(",", "")
-        return typed in (str(self.plan.to_send), self.campaign.name.replace(",", ""))
+        if typed not in (str(self.plan.to_send), self.campaign.name.replace(",", "")):
+            return False
+        return self.acknowledge.value or not self._warnings
 
     def _on_typed(self, _change: Any = None) -> None:
         self.confirm_button.disabled = not self._confirmed() or self._lock.locked()
@@ -195,20 +274,70 @@ class SendPanel(StaticHTMLBox):
         # browser double click can queue two events: the lock makes the second one a no-op.
         if self.confirm_button.disabled or not self._confirmed():
             return
-        with self._one_action() as go:
-            if not go:
-                return
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._set_busy(True)
             self.confirm_box.layout.display = "none"
             self._say(f"Sending to {people(self.plan.to_send)}…")
-            self.progress.value = 0
-            self.progress.max = max(1, self.plan.to_send)
+            self.results.value = self.report_view.value = ""
+            self._stop = threading.Event()
+            self._started = time.monotonic()
+            self._progress(0, self.plan.to_send)
+            self.stop_button.description, self.stop_button.disabled = "Stop", False
+            self.stop_button.layout.display = "inline-flex"
             # The number the person confirmed, not True: if the plan changed since (cohort
-            # re-bound, another kernel sent), the campaign refuses instead of sending to more.
-            result = self.campaign.send(confirm=self.plan.to_send, progress=self._progress)
+            # re-bound, another kernel sent), the campaign refuses instead of sending to more;
+            # likewise the warnings they acknowledged, not all warnings.
+            acknowledge = [w.code for w in self._warnings]
+            self._worker = threading.Thread(
+                target=self._send, args=(self.plan.to_send, acknowledge, self._stop),
+                name="onesig_nb-send", daemon=True,
+            )  # fmt: skip
+            self._worker.start()
+        except BaseException:
+            self._finish()
+            raise
+
+    def _send(self, confirm: int, acknowledge: list[str], stop: threading.Event) -> None:
+        """The worker thread: send, show the result (or why not), then free the panel."""
+        try:
+            result = self.campaign.send(
+                confirm=confirm, acknowledge=acknowledge, progress=self._progress, stop=stop
+            )
             self.results.value = result._repr_html_()  # opens with the big banner
             self.status.value = ""
             if self._report and result.notification_ids:
                 self.report_view.value = self.campaign.report(**self._report_options)._repr_html_()
+        except SendStopped as exc:
+            if exc.result is not None:
+                self.results.value = exc.result._repr_html_()
+            self._say(f"Stopped: {exc.sent:,} sent, {exc.left:,} left; Send resumes.", "warn")
+        except OneSigNbError as exc:
+            self._say(str(exc), "error")
+        except Exception as exc:  # a worker thread has nobody to raise to: show it here
+            log.exception("campaign %s: the send failed", self.campaign.name)
+            self._say(f"The send failed: {type(exc).__name__}: {exc}", "error")
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        """After a send: hide Stop, refresh the plan and buttons, release the lock."""
+        self.stop_button.layout.display = "none"
+        try:
+            self.refresh()
+        except OneSigNbError as exc:
+            self._say(str(exc), "error")
+        finally:
+            self.confirm_button.disabled = True
+            self._lock.release()
+
+    def _on_stop(self, _button: Any = None) -> None:
+        if not self.sending or self._stop.is_set():
+            return
+        self._stop.set()
+        self.stop_button.description, self.stop_button.disabled = "Stopping…", True
+        self._say("Stopping: the requests in flight finish and are recorded…", "warn")
 
     @contextlib.contextmanager
     def _one_action(self) -> Iterator[bool]:
@@ -233,3 +362,6 @@ class SendPanel(StaticHTMLBox):
     def _progress(self, done: int, total: int) -> None:
         self.progress.max = max(1, total)
         self.progress.value = done
+        seconds = time.monotonic() - self._started
+        rate = f" · {done / seconds:,.0f} people/s" if done and seconds > 0 else ""
+        self.progress_text.value = f"{done:,} of {people(total)}{rate}"

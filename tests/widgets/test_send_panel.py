@@ -72,6 +72,7 @@ def test_send_then_double_click_makes_zero_new_requests(panel, sb):
     panel.send_button.click()
     panel.confirm_text.value = str(N)
     panel.confirm_button.click()
+    assert panel.wait(30)
     assert panel.progress.value == N
     assert "sent" in panel.results.value and "<img" in panel.report_view.value
     assert panel.send_button.disabled and panel.send_button.description == "Already sent"
@@ -92,6 +93,7 @@ def test_concurrent_double_click_sends_once(panel, sb):
         t.start()
     for t in threads:
         t.join()
+    assert panel.wait(30)
     assert len(sb.notifications()) - before == 1  # one batch, one notification, not two
     assert panel.campaign.result().summary["sent"] == N
 
@@ -109,6 +111,7 @@ def test_confirm_sends_the_typed_count_so_a_changed_cohort_is_refused(panel, sb)
     panel.campaign.cohort = osn.Cohort.from_frame(pd.DataFrame({"external_id": fewer}))
     before = sb.request_count()
     panel.confirm_button.click()  # ... but a later cell re-bound the cohort
+    assert panel.wait(30)
     assert sb.request_count() == before
     assert f"confirmed for {N} people" in panel.status.value
     assert panel.campaign.status == "new"
@@ -159,6 +162,7 @@ def test_after_a_test_the_button_offers_another_and_after_sending_no_type_0(pane
     panel.send_button.click()
     panel.confirm_text.value = str(N)
     panel.confirm_button.click()
+    assert panel.wait(30)
     assert panel.confirm_text.placeholder == "" and "type 0" not in panel.confirm_text.placeholder
     assert f"Sent to {N} people." in panel.results.value and "font-size:16px" in panel.results.value
 
@@ -170,6 +174,7 @@ def test_saved_notebooks_show_the_plan_and_the_last_result_as_html(panel):
     panel.send_button.click()
     panel.confirm_text.value = str(N)
     panel.confirm_button.click()
+    assert panel.wait(30)
     html = panel._repr_mimebundle_()["text/html"]
     assert f"Sent to {N} people." in html and "Delivery report" in html
 
@@ -184,3 +189,61 @@ def test_a_liquid_syntax_error_shows_the_plan_and_blocks_sending(sb, tmp_path):
     assert "Fix the errors in the checks above before sending." in panel.status.value
     assert panel.send_button.disabled and panel.test_button.disabled
     client.close()
+
+
+def _campaign(sb, tmp_path, msg, **kw):
+    client = osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url)
+    cohort = osn.Cohort.from_frame(
+        pd.DataFrame({"external_id": [f"sp-{i:03d}" for i in range(N)], "first_name": "Ana"})
+    )
+    return Campaign(f"gate-{tmp_path.name}", cohort, msg, client, journal=tmp_path / "j", **kw)
+
+
+def test_a_misspelled_variable_is_repeated_with_its_count_and_needs_the_box_ticked(sb, tmp_path):
+    camp = _campaign(sb, tmp_path, Message(contents="Hi {{ frist_name }}, your cart is waiting"))
+    panel = SendPanel(camp, report=False)
+    assert not panel.send_button.disabled  # a warning does not block: it asks
+    panel.send_button.click()
+    shown = panel.warnings_view.value
+    assert "changes the text for some people" in shown and "60 people" in shown
+    assert "frist_name" in shown and "missing-variable" in shown
+    assert panel.acknowledge.layout.display != "none" and not panel.acknowledge.value
+    before = sb.request_count()
+    panel.confirm_text.value = str(N)
+    assert panel.confirm_button.disabled  # the count alone is not enough
+    panel.confirm_button.click()  # a click on the disabled button starts nothing
+    assert not panel.sending and sb.request_count() == before and camp.status == "new"
+    panel.acknowledge.value = True
+    assert not panel.confirm_button.disabled
+    panel.confirm_button.click()
+    assert panel.wait(30)
+    assert camp.result().summary["sent"] == N and f"Sent to {N} people." in panel.results.value
+    camp.client.close()
+
+
+def test_a_message_without_text_warnings_shows_no_box(panel):
+    panel.send_button.click()
+    assert panel.warnings_view.value == "" and panel.acknowledge.layout.display == "none"
+    panel.confirm_text.value = str(N)
+    assert not panel.confirm_button.disabled
+
+
+def test_require_test_keeps_send_disabled_until_a_test_of_this_message(sb, tmp_path):
+    msg = Message(contents="Hi {{ first_name | default: 'there' }}")
+    camp = _campaign(sb, tmp_path, msg, require_test=True, test_users=["qa-9"])
+    panel = SendPanel(camp, report=False)
+    assert panel.send_button.disabled and "Send a test first" in panel.status.value
+    assert "require_test" in panel.send_button.tooltip
+    panel.test_button.click()
+    assert not panel.send_button.disabled and "Test sent to 1 of 1" in panel.status.value
+    camp.client.close()
+
+
+def test_while_sending_the_progress_shows_count_and_rate_and_stop_hides_after(panel):
+    panel.send_button.click()
+    panel.confirm_text.value = str(N)
+    panel.confirm_button.click()
+    assert panel.wait(30)
+    assert f"{N} of {N} people" in panel.progress_text.value
+    assert "people/s" in panel.progress_text.value
+    assert panel.stop_button.layout.display == "none" and not panel.sending
