@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from onesig_nb.campaign.assignment import HOLDOUT, RESERVED_ARMS, REST, ExperimentRecords, assign
@@ -444,7 +444,13 @@ class Experiment:
                 f"then pass confirm={total} (or confirm=True)."
             )
 
-    def send(self, *, confirm: bool | int | None = None, progress: Any = True) -> ExperimentSend:
+    def send(
+        self,
+        *,
+        confirm: bool | int | None = None,
+        acknowledge: bool | Iterable[str] | str = (),
+        progress: Any = True,
+    ) -> ExperimentSend:
         """Phase one: each variant to its arm, exactly once; the holdout is journaled as held
         out and never sent. Re-running resumes an interrupted arm and sends nobody twice;
         people who joined the cohort since are assigned by the same rule (and, without
@@ -452,6 +458,8 @@ class Experiment:
 
         :param confirm: ``True`` or the total number of people of every arm (as the plan shows
             it), needed above ``confirm_above``
+        :param acknowledge: lint warnings that change the text for some people, accepted for
+            every arm (as :meth:`Campaign.send` takes them)
         """
         arms = self.assign()
         campaigns = {a: self.arm_campaign(a) for a in self.variants if self._members(a, arms)}
@@ -459,7 +467,9 @@ class Experiment:
         self._confirm(confirm, {a: p.to_send for a, p in plans.items()}, "phase one")
         results = {}
         for arm, camp in campaigns.items():
-            results[arm] = camp.send(confirm=plans[arm].to_send, extend=True, progress=progress)
+            results[arm] = camp.send(
+                confirm=plans[arm].to_send, acknowledge=acknowledge, extend=True, progress=progress
+            )
         holdout = [i for i, a in arms.items() if a == HOLDOUT]
         held_before = self.records.held()
         answered = any(
@@ -476,6 +486,7 @@ class Experiment:
         arm: str = "auto",
         *,
         confirm: bool | int | None = None,
+        acknowledge: bool | Iterable[str] | str = (),
         results: ExperimentResults | None = None,
         progress: Any = True,
     ) -> ExperimentSend:
@@ -485,6 +496,8 @@ class Experiment:
         :param arm: ``"auto"`` (the winner rule on ``results``: the arm that beats the holdout
             after the correction, with the highest lower confidence bound) or a variant's name.
             The first choice is journaled: later calls resume it and refuse another arm.
+        :param acknowledge: lint warnings that change the text for some people, accepted (as
+            :meth:`Campaign.send` takes them)
         :param results: what to decide on (default: the last :meth:`results` of this object)
         """
         if self.test_fraction is None:
@@ -528,7 +541,9 @@ class Experiment:
                     f"Another process chose {kept!r} as the winner of {self.name!r} a moment "
                     "ago. Nothing was sent from here. Call send_winner() to finish its send."
                 )
-        result = camp.send(confirm=plans[REST].to_send, extend=True, progress=progress)
+        result = camp.send(
+            confirm=plans[REST].to_send, acknowledge=acknowledge, extend=True, progress=progress
+        )
         return ExperimentSend(self.name, {REST: result}, winner=chosen, note=reason)
 
     def _choose(self, arm: str, results: ExperimentResults | None) -> tuple[str, str]:

@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--journal", default="campaigns.sqlite", help="journal file")
     p.add_argument("--dry-run", action="store_true", help="print the plan, send nothing")
     p.add_argument("--yes", action="store_true", help="confirm a send above --confirm-above")
+    p.add_argument(
+        "--acknowledge",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="accept a lint warning that changes the text for some people (repeatable; 'all')",
+    )
     p.add_argument("--api", choices=("current", "legacy"), default=None, help="API generation")
     p.add_argument(
         "--exclude-platform",
@@ -237,15 +244,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print("dry run: nothing was sent.")
             return EXIT_OK
+        acknowledge: bool | list[str] = "all" in args.acknowledge or args.acknowledge
         result = camp.send(
             confirm=True if args.yes else None,
+            acknowledge=acknowledge,
             extend=args.extend,
             progress=sys.stderr.isatty(),
             resend_expired=args.resend_expired,
         )
     except ConfirmationRequired as exc:
         text = cli_wording(str(exc))
-        _err(text if "--yes" in text else f"{text} On the command line: add --yes.")
+        if getattr(exc, "warnings", None):
+            codes = " ".join(f"--acknowledge {w.code}" for w in exc.warnings)
+            _err(f"{text} On the command line: add {codes} (or --acknowledge all).")
+        else:
+            _err(text if "--yes" in text else f"{text} On the command line: add --yes.")
         return EXIT_CONFIRM
     except OneSigNbError as exc:
         _err(f"error: {cli_wording(str(exc))}")

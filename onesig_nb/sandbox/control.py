@@ -172,6 +172,10 @@ class Sandbox:
                 pass_fds=(write_fd,),
                 env=env,
                 close_fds=True,
+                # Its own session: Jupyter's "Interrupt Kernel" signals the kernel's whole
+                # process group, which must stop a send, not kill the sandbox mid-request.
+                # --parent-pid still ends the sandbox with the process that started it.
+                start_new_session=True,
             )
         finally:
             os.close(write_fd)

@@ -184,3 +184,16 @@ def test_an_unknown_audience_is_worded_with_the_flag(sample_files, bare, capsys)
 )
 def test_library_hints_are_reworded_with_the_commands_flags(library, cli):
     assert cli in cli_wording(library)
+
+
+def test_a_text_warning_is_acknowledged_with_the_cli_flag(files, monkeypatch, capsys, tmp_path):
+    """A misspelled variable without a fallback is refused until --acknowledge names it."""
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("contents: 'Hi {{ frist_name }}, your cart is waiting.'\n")
+    refused = main([*argv(files, "cli-ack", "--yes"), "--message", str(bad)])
+    err = capsys.readouterr().err
+    assert refused != 0 and "--acknowledge missing-variable" in err
+    accepted = main(
+        [*argv(files, "cli-ack", "--yes"), "--message", str(bad), "--acknowledge", "all"]
+    )
+    assert accepted == 0
