@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from onesig_nb.campaign.protocols import PushClient
-from onesig_nb.campaign.report import CampaignReport
+from onesig_nb.campaign.report import CampaignReport, SendSchedule
 from onesig_nb.campaign.views import ACCEPTED_STATUSES, CampaignResult
 from onesig_nb.config import ENV_APP_ID
 from onesig_nb.errors import JournalError
@@ -87,9 +87,11 @@ def build_result(
     if not note:
         note = failure_note(journal, name, frame)
     nids = tuple(sorted({n for n in frame["notification_id"].dropna() if n}))
+    schedules = (SendSchedule.from_payload(b.payload) for b in journal.batches(name, kind="send"))
     return CampaignResult(
         name=name, frame=frame, requests=requests, already_sent=already_sent,
         note=note, seconds=time.monotonic() - started, notification_ids=nids,
+        schedule=next((s for s in schedules if s is not None), None),
     )  # fmt: skip
 
 
@@ -169,20 +171,30 @@ def fetch_report(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> CampaignReport:
-    """Fetch OneSignal's delivery stats per notification, polling until complete."""
+    """Fetch OneSignal's delivery stats per notification, polling until complete.
+
+    A scheduled notification (its journaled request has ``send_after`` or ``delayed_option``)
+    that is not complete is viewed once, not polled: it waits for its time, which may be a day
+    away, and the report says when that is and how many devices are pending.
+    """
     import pandas as pd
 
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     batches = [b for b in journal.batches(name, kind="send") if b.notification_id]
     nids = sorted({b.notification_id for b in batches})
+    planned = {b.notification_id: SendSchedule.from_payload(b.payload) for b in batches}
     stats: dict[str, Any] = {}
+
+    def settled(nid: str) -> bool:  # nothing to wait for now: complete, or waiting for its time
+        return nid in stats and (stats[nid].complete or planned.get(nid) is not None)
+
     deadline = clock() + timeout
     while True:
         for nid in nids:
-            if nid not in stats or not stats[nid].complete:
+            if not settled(nid):
                 stats[nid] = client.view_notification(nid)
-        if all(s.complete for s in stats.values()) or clock() >= deadline:
+        if all(settled(n) for n in nids) or clock() >= deadline:
             break
         sleep(poll_interval)
     cols = ["notification_id", "successful", "failed", "errored", "converted", "remaining"]
@@ -204,9 +216,13 @@ def fetch_report(
     platforms.index.name = "platform"
     # people in a created notification, including those listed for one unsubscribed device
     targeted = sum(1 for r in journal.recipients(name) if r["status"] in ACCEPTED_STATUSES)
+    schedule = next(
+        (planned[n].with_start(stats[n].send_after) for n in nids if planned.get(n)), None
+    )
     return CampaignReport(
         name=name, frame=frame, platforms=platforms, targeted=targeted,
-        complete=all(s.complete for s in stats.values()),
+        complete=all(s.complete for s in stats.values()), schedule=schedule,
+        canceled=sum(1 for s in stats.values() if s.canceled),
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from onesig_nb._html import banner, card, count_cells, ink, table_caption
 from onesig_nb._words import agree, count, duration_text, people, platform_text
+from onesig_nb.campaign.report import SendSchedule
 
 __all__ = [
     "ACCEPTED_STATUSES",
@@ -115,6 +116,11 @@ class CampaignPlan:
         return [f for f in self.findings if getattr(f, "severity", "") == "error"]
 
     @property
+    def schedule(self) -> SendSchedule | None:
+        """When the push goes out, read from the request it would send (None: at once)."""
+        return SendSchedule.from_payload(self.sample_payload.get("body"))
+
+    @property
     def state_text(self) -> str:
         """The state in words: not sent yet / already sent / partly sent / blocked: ..."""
         if self.state in ("conflict", "blocked"):
@@ -166,6 +172,8 @@ class CampaignPlan:
             f"  personalization {self._mode_text()}",
             f"  est. duration   {duration_text(self.estimated_seconds)} under the rate limits",
         ]
+        if self.schedule is not None:
+            lines.append(f"  goes out        {self.schedule.when()}")
         for f in self.findings:
             lines.append(f"  check {SEVERITY_WORDS.get(f.severity, f.severity)}: {f.message}")
         if self.note:
@@ -202,6 +210,8 @@ class CampaignPlan:
                 else "nothing to send",
             ),
         ]
+        if self.schedule is not None:
+            rows.append(("Goes out (scheduled)", self.schedule.when()))
         body = "".join(
             f"<tr><th style='text-align:left;padding-right:14px'>{e(k)}</th><td>{e(v)}</td></tr>"
             for k, v in rows
@@ -237,7 +247,9 @@ class CampaignResult:
     """What a ``send()`` achieved: one row per recipient, from the journal, plus a summary.
 
     ``not_started``: set (to the number of people a send would reach) when the campaign has
-    sent nothing yet, so the card says so instead of showing zeros.
+    sent nothing yet, so the card says so instead of showing zeros. ``schedule``: when the
+    push goes out, if its requests were scheduled (None: at once); OneSignal accepting a
+    scheduled push delivers nothing yet, so the card says "scheduled", not "sent".
     """
 
     name: str
@@ -248,6 +260,7 @@ class CampaignResult:
     seconds: float = 0.0
     notification_ids: tuple[str, ...] = ()
     not_started: int | None = None
+    schedule: SendSchedule | None = None
 
     def to_frame(self):
         """external_id, status (see :data:`RESULT_STATUSES`), notification_id, error."""
@@ -303,6 +316,11 @@ class CampaignResult:
                 "subscribed device in this OneSignal app."
             )
         parts = [f"Sent to {people(sent)}."] if sent else []
+        if self.schedule is not None and sent:
+            parts = [
+                f"Scheduled for {people(sent)}: OneSignal accepted it to go out "
+                f"{self.schedule.when()}. campaign.report() shows what has gone out so far."
+            ]
         if self.already_sent and not self.requests:
             earlier = f" to {people(sent)}" if sent else ""
             parts = [f"Already sent earlier{earlier}: nothing was sent again."]
