@@ -14,7 +14,8 @@ def open_notebook(page: Page, url: str) -> None:
 
 def run_all_cells(page: Page) -> None:
     """Run ▸ Run All Cells (the notebook must be active: click a prompt first)."""
-    page.locator(".jp-Cell .jp-InputPrompt").first.click()
+    # the visible notebook: Lab restores earlier tabs, and a hidden one must not take the click
+    page.locator(".jp-NotebookPanel:visible .jp-Cell .jp-InputPrompt").first.click()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
@@ -27,7 +28,8 @@ def wait_all_ran(page: Page, timeout_ms: int = 120_000) -> None:
     """
     page.wait_for_function(
         """() => {
-            const texts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+            const panel = '.jp-NotebookPanel:not(.lm-mod-hidden)';
+            const texts = [...document.querySelectorAll(`${panel} .jp-CodeCell .jp-InputPrompt`)]
                 .map(p => p.textContent.trim());
             return texts.some(t => /\\[\\d+\\]/.test(t))
                 && texts.every(t => t === '' || /\\[\\d+\\]/.test(t));

@@ -98,3 +98,13 @@ def test_quickstart_click_path_sends_exactly_to_the_cohort(
     reachable = sample_manifest["audiences"][AUDIENCE]["reachable"]
     assert sorted(set(got.external_id)) == reachable  # exactly the cohort's reachable people
     assert got.groupby("external_id").notification_id.nunique().max() == 1  # each once
+
+    # The marketer runs everything again: every check cell passes, nothing is sent twice, and
+    # the panel shows the campaign as already sent (a state, not an error).
+    before = len(sb.notifications())
+    run_all_cells(page)
+    wait_all_ran(page)
+    no_errors(page)
+    expect(page.get_by_role("button", name="Already sent", exact=True)).to_be_visible()
+    assert len(sb.notifications()) == before
+    page.screenshot(path=str(artifacts_dir / "lab-quickstart-run-again.png"), full_page=True)

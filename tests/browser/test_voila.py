@@ -42,3 +42,15 @@ def test_voila_app_click_path_sends_exactly_to_the_cohort(
     got = got[got.notification_id.isin(campaign)]
     assert sorted(set(got.external_id)) == sample_manifest["audiences"][AUDIENCE]["reachable"]
     assert got.groupby("external_id").notification_id.nunique().max() == 1
+
+    # Opening the app again (a new visit runs the notebook again): no error anywhere, and the
+    # campaign shows as already sent.
+    before = len(sb.notifications())
+    page.goto(voila_app.url)
+    expect(page.locator(".osn-devices").first).to_be_visible()
+    expect(page.get_by_role("button", name="Already sent", exact=True)).to_be_visible()
+    body = page.locator("body").inner_text()
+    assert "There was an error when executing cell" not in body
+    assert "Traceback" not in body
+    assert len(sb.notifications()) == before
+    page.screenshot(path=str(artifacts_dir / "voila-quickstart-again.png"), full_page=True)
