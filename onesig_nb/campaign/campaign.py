@@ -71,6 +71,8 @@ from onesig_nb.campaign.planning import (
     unguarded_variables,
 )
 from onesig_nb.campaign.protocols import PushClient
+from onesig_nb.campaign.reachability import MODES as REACHABILITY_MODES
+from onesig_nb.campaign.reachability import Reachability, check_reachability
 from onesig_nb.campaign.report import CampaignReport
 from onesig_nb.campaign.results import build_result, campaign_status, fetch_report, update_status
 from onesig_nb.campaign.sending import (
@@ -120,6 +122,13 @@ class Campaign:
     :param now: returns the current time as an aware UTC datetime (default: the system clock),
         read once per plan/send to age the journal's tag writes; tests pass a fake instead of
         sleeping
+    :param reachability: how the plan learns who OneSignal can reach before anything goes
+        out (:mod:`~onesig_nb.campaign.reachability`): ``"auto"`` (the journal's cached check,
+        else user lookups for a few people, else the subscription export), ``"export"``,
+        ``"lookup"``, ``"journal"`` (what the journal already knows; no request) or ``"skip"``
+        (check nothing, for huge cohorts: everyone OneSignal accepts is then "accepted
+        (unconfirmed)", never "sent"). People known not to be in OneSignal, or without a
+        subscribed device on the campaign's platforms, are excluded: no request for them.
     """
 
     def __init__(
@@ -139,12 +148,17 @@ class Campaign:
         batch_size: int | None = None,
         tag_map: dict | None = None,
         now: Callable[[], _dt.datetime] | None = None,
+        reachability: str = "auto",
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("A campaign needs a non-empty name (it anchors exactly-once).")
         if personalization not in PERSONALIZATION_MODES:
             raise ValidationError(
                 f"personalization must be one of {PERSONALIZATION_MODES}, not {personalization!r}."
+            )
+        if reachability not in REACHABILITY_MODES:
+            raise ValidationError(
+                f"reachability must be one of {REACHABILITY_MODES}, not {reachability!r}."
             )
         excluded, self.platforms = check_platforms(exclude_platforms)
         max_ids = check_batch_size(batch_size, max_ids=client.max_ids_per_request)
@@ -160,6 +174,7 @@ class Campaign:
         self.schedule = schedule
         self.batch_size = batch_size or max_ids
         self.tag_map = tag_map
+        self.reachability = reachability
         self.journal = open_journal(journal)
         self._cache: dict[str, Any] = {}
         self._pinned: ModeChoice | None = None  # the mode a started campaign keeps (auto only)
@@ -270,11 +285,39 @@ class Campaign:
         )  # fmt: skip
 
     def _all_batches(self) -> list[Batch]:
-        fp = (self.cohort.fingerprint, self._content_fingerprint(), self.batch_size)
+        ids = self._sendable_ids()
+        fp = (
+            self.cohort.fingerprint, self._content_fingerprint(), self.batch_size,
+            hashlib.sha256("\x1f".join(ids).encode()).hexdigest(),
+        )  # fmt: skip
         if self._cache.get("batches_fp") != fp:
-            self._cache["batches"] = self._planned(self._valid_ids()[0], 0)
+            self._cache["batches"] = self._planned(ids, 0)
             self._cache["batches_fp"] = fp
         return self._cache["batches"]
+
+    def _reach(self, *, cached_only: bool = False) -> Reachability:
+        """Who OneSignal can reach among the cohort's usable ids, decided once per plan/send
+        (:func:`~onesig_nb.campaign.reachability.check_reachability`). ``cached_only``: use
+        what the journal knows, make no request."""
+        at = self._at or self._tick()
+        mode = "journal" if cached_only and self.reachability != "skip" else self.reachability
+        key = (at, mode, self.cohort.fingerprint, self._platform_setting(), self.app_id)
+        if self._cache.get("reach_key") != key:
+            self._cache["reach"] = check_reachability(
+                self._valid_ids()[0], mode=mode, client=self.client, journal=self.journal,
+                app_id=self.app_id, platforms=self._platform_setting(), now=at,
+            )  # fmt: skip
+            self._cache["reach_key"] = key
+        return self._cache["reach"]
+
+    def _sendable_ids(self) -> list[str]:
+        """The usable ids without the people known unreachable (they get no request)."""
+        return self._reach().sendable(self._valid_ids()[0])
+
+    def _excluded(self) -> dict[str, str]:
+        """``{external_id: why}`` of the people excluded before sending."""
+        reach = self._reach()
+        return {eid: reach.reason_text(state) for eid, state in reach.excluded.items()}
 
     def _valid_ids(self) -> tuple[list[str], list, int]:
         """(usable ids, each once, first occurrence kept; empty/non-string ids; duplicates)."""
@@ -311,7 +354,7 @@ class Campaign:
         return decide(
             name=self.name, journal=self.journal, run=run, existing=existing,
             rebind_app=rebind, cohort_fingerprint=self._cohort_fingerprint(),
-            message_fingerprint=self._content_fingerprint(), usable_ids=self._valid_ids()[0],
+            message_fingerprint=self._content_fingerprint(), usable_ids=self._sendable_ids(),
             plan_all=self._all_batches, plan_for=self._planned,
             extend=extend, resend_expired=resend_expired,
         )  # fmt: skip
@@ -326,7 +369,11 @@ class Campaign:
             self._pinned = None  # something did change: decide afresh
 
     def plan(self, *, extend: bool = False, resend_expired: bool = False) -> CampaignPlan:
-        """What ``send()`` would do now: nothing is sent and nothing is written.
+        """What ``send()`` would do now: no push is sent and no campaign record is written.
+
+        It says who can be reached (``plan().excluded``, ``plan().reachability``): checking
+        may read OneSignal's subscription export or look users up, and caches the answer
+        in the journal per app (see ``reachability=``).
 
         It says which personalization is used and why (pre-rendered, or filled by OneSignal
         from tags a TagSync of this journal is known to have written), and warns when
@@ -346,7 +393,7 @@ class Campaign:
                 findings=self._lint(), choice=self._choice(), plan_all=self._all_batches,
                 platforms=self.platforms, exclude_platforms=self.exclude_platforms,
                 app_id=self.app_id, api=self.api, key_hint=self.client.key_hint,
-                max_workers=self.client.max_workers,
+                max_workers=self.client.max_workers, reach=self._reach(),
             )  # fmt: skip
         except ValidationError:
             if not self._errors():
@@ -422,6 +469,21 @@ class Campaign:
         self._check_sendable()
         d = self._decide(extend=extend, resend_expired=resend_expired)
         todo = d.todo
+        if not todo and d.state == "new" and self._reach().excluded:
+            note = (
+                f"Nothing was sent: nobody in campaign {self.name!r} can be reached. "
+                f"{self._reach().sentence()}"
+            )
+            log.warning(note)
+            import pandas as pd
+
+            rows = [(eid, "excluded", None, why) for eid, why in self._excluded().items()]
+            frame = pd.DataFrame(
+                rows, columns=["external_id", "status", "notification_id", "error"]
+            )
+            return CampaignResult(
+                name=self.name, frame=frame, note=note, seconds=time.monotonic() - started
+            )
         if not todo:
             note = nothing_note(d, name=self.name)
             log.warning(note)
@@ -446,6 +508,7 @@ class Campaign:
         journal_intents(
             d, name=self.name, journal=self.journal, app_id=self.app_id,
             run_fields=self._run_fields(), invalid=invalid, duplicates=duplicates,
+            excluded=self._excluded(),
         )  # fmt: skip
         # From here on every batch has its intent in the journal: a kill now loses nothing.
         stop = stop if stop is not None else threading.Event()
@@ -456,6 +519,7 @@ class Campaign:
                 requests = run_batches(
                     self.name, todo, client=self.client, journal=self.journal,
                     progress=progress, clean=self._clean, stop=stop,
+                    confirmed=self._reach().reachable,
                 )  # fmt: skip
         except JournalError:
             raise  # the journal is busy or broken: do not wait on it again for the status
@@ -538,7 +602,8 @@ class Campaign:
         """
         result = build_result(self.journal, self.name, requests=0, started=time.monotonic())
         if self.status in ("new", "tested") and not len(result.frame):
-            result.not_started = len(self._valid_ids()[0])
+            self._tick()
+            result.not_started = len(self._reach(cached_only=True).sendable(self._valid_ids()[0]))
         return result
 
     def send_test(self, ids: Iterable[str] | str | None = None) -> CampaignResult:
@@ -566,11 +631,16 @@ class Campaign:
             )
         self._check_sendable()
         self._pinned = None  # a test is a new batch: it uses the mode decided now
-        self._tick()
+        at = self._tick()
+        qa = check_reachability(
+            ids, mode=self.reachability, client=self.client, journal=self.journal,
+            app_id=self.app_id, platforms=self._platform_setting(), now=at,
+        )  # fmt: skip
         return send_test_batch(
             ids, name=self.name, payload=self._qa_payload(ids),
             platforms=self._platform_setting(), client=self.client, journal=self.journal,
             run_fields={"app_id": self.app_id, **self._run_fields()}, clean=self._clean,
+            confirmed=qa.reachable,
         )  # fmt: skip
 
     def tested(self) -> bool:

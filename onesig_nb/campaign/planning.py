@@ -334,6 +334,7 @@ def build_plan(
     api: str,
     key_hint: str,
     max_workers: int,
+    reach: Any = None,
 ) -> CampaignPlan:
     """The plan of decision ``d``: what ``send()`` would do now (nothing sent or written).
 
@@ -345,6 +346,8 @@ def build_plan(
     :param api: the client's API generation (which dialect encodes the sample request)
     :param key_hint: the client's API key masked (the sample request's header shows it)
     :param max_workers: the client's concurrency (for the duration estimate)
+    :param reach: who can be reached (:class:`~onesig_nb.campaign.reachability.Reachability`;
+        its excluded people are already left out of ``d``'s batches)
     """
     note = d.conflict
     todo = d.todo
@@ -355,6 +358,8 @@ def build_plan(
         )
     if recipients == 0:
         note = "The cohort is empty: nobody to send to."
+    elif d.state == "new" and not todo and reach is not None and reach.excluded:
+        note = f"Nobody to send to: nobody in the cohort can be reached. {reach.sentence()}"
     if duplicates:
         dup = (
             f"{duplicates:,} duplicate external id(s) in the cohort were dropped: each "
@@ -385,6 +390,7 @@ def build_plan(
         duplicates=duplicates,
         caveats=caveats(exclude_platforms),
         blocked=d.conflict_short,
+        reach=reach,
     )
 
 
@@ -425,10 +431,11 @@ def caveats(exclude_platforms: Sequence[str]) -> list[str]:
     out = [SENT_MEANS]
     if exclude_platforms:
         out.append(
-            f"exclude_platforms={tuple(exclude_platforms)}: people whose only devices are "
-            f"{' / '.join(exclude_platforms)} get nothing from this push, yet are counted "
-            "'sent' (OneSignal accepted the request and does not say per person which "
-            "devices it pushed to). report() shows delivery per platform."
+            f"exclude_platforms={tuple(exclude_platforms)}: people whose only subscribed "
+            f"devices are {' / '.join(exclude_platforms)} get nothing from this push: when "
+            "reachability was checked they are excluded before sending; otherwise OneSignal "
+            "accepts them and they are 'accepted (unconfirmed)'. report() shows delivery per "
+            "platform."
         )
     return out
 

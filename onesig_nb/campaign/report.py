@@ -152,6 +152,41 @@ class CampaignReport:
     complete: bool
     schedule: SendSchedule | None = None
     canceled: int = 0
+    #: the campaign's journaled send batches (a batch OneSignal answered without creating a
+    #: notification has no row in ``frame``), so the report's count matches the plan's
+    batches: int | None = None
+
+    def platform_table(self):
+        """The per-platform table (devices) with a ``total`` row equal to :attr:`totals`.
+
+        OneSignal reports per notification and per platform separately; when the platforms do
+        not add up to the notification totals (a platform it leaves out of
+        ``platform_delivery_stats``), the difference is a row ``not by platform``, so the table
+        and the sentence above it always agree.
+        """
+        import pandas as pd
+
+        cols = ["successful", "failed", "errored", "converted"]
+        table = self.platforms.reindex(columns=cols).fillna(0).astype(int)
+        t = self.totals
+        rest = {c: t[c] - int(table[c].sum()) for c in cols}
+        if any(rest.values()):
+            table.loc["not by platform"] = [rest[c] for c in cols]
+        table.loc["total"] = [t[c] for c in cols]
+        table.index.name = "platform"
+        return pd.DataFrame(table)
+
+    def batches_text(self) -> str:
+        """``85 batches, 85 notifications`` / ``85 batches, 65 notifications (20 created
+        none)``: the plan's batch count next to the notifications OneSignal created."""
+        made = count(len(self.frame), "notification")
+        if self.batches is None or self.batches == len(self.frame):
+            n = len(self.frame) if self.batches is None else self.batches
+            return f"{count(n, 'batch', 'batches')}, {made}"
+        return (
+            f"{count(self.batches, 'batch', 'batches')}, {made} "
+            f"({self.batches - len(self.frame):,} created none)"
+        )
 
     @property
     def totals(self) -> dict:
@@ -274,13 +309,13 @@ class CampaignReport:
             ]
         )
         words = {**REPORT_WORDS, "remaining": self._remaining_word()}
-        per_platform = self.platforms.rename(columns=words).to_html(na_rep="")
+        per_platform = self.platform_table().rename(columns=words).to_html(na_rep="")
         batches = self.frame.rename(columns=words).to_html(index=False, na_rep="")
         body = (
             f"{banner(e(self.state_text() + ' ' + self.caption()), kind)}{cells}"
             f"<img src='data:image/png;base64,{img}'/>"
             f"<p><b>Per platform (devices)</b></p>{per_platform}"
-            f"<details><summary>Per notification ({count(len(self.frame), 'batch', 'batches')}"
+            f"<details><summary>Per notification ({self.batches_text()}"
             f", OneSignal ids)</summary>{batches}</details>"
         )
         return card(f"Delivery report: {self.name}", body, css_class="onesig-report")

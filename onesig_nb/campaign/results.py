@@ -223,6 +223,7 @@ def fetch_report(
         name=name, frame=frame, platforms=platforms, targeted=targeted,
         complete=all(s.complete for s in stats.values()), schedule=schedule,
         canceled=sum(1 for s in stats.values() if s.canceled),
+        batches=len(journal.batches(name, kind="send")),
     )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from typing import Any
 
 from onesig_nb.campaign.batches import as_request
@@ -31,6 +31,7 @@ from onesig_nb.onesignal import limits
 from onesig_nb.onesignal.push import campaign_batch_key
 
 __all__ = [
+    "ACCEPTED_UNCONFIRMED",
     "SOME_DEVICES_UNSUBSCRIBED",
     "UNSUBSCRIBED",
     "journal_intents",
@@ -62,17 +63,32 @@ SOME_DEVICES_UNSUBSCRIBED = (
 )
 
 
-def outcome(resp: Any, ids: Sequence[str], clean: Callable[[str], str]) -> tuple:
+#: The error text of an accepted recipient whose reachability was not checked.
+ACCEPTED_UNCONFIRMED = (
+    "accepted (unconfirmed): OneSignal accepted the push, but whether they have a subscribed "
+    "device was not checked (it silently ignores ids it does not know)"
+)
+
+
+def outcome(
+    resp: Any,
+    ids: Sequence[str],
+    clean: Callable[[str], str],
+    confirmed: Container[str] = frozenset(),
+) -> tuple:
     """(batch state, notification id, batch error, recipient rows) of one answer.
 
-    Decided from the response's structure, never from OneSignal's error wording:
+    Decided from the response's structure, never from OneSignal's error wording, and from
+    ``confirmed``: the ids known reachable before sending (a subscribed device on the
+    campaign's platforms, :mod:`~onesig_nb.campaign.reachability`):
 
     - ``.error`` set: the request failed (retried by the next send): every id ``failed``;
-    - an ``id``: a notification was created. Ids OneSignal listed (``invalid_aliases`` now,
-      ``invalid_external_user_ids`` on the legacy API) get ``some_devices_unsubscribed``: both
-      APIs list unsubscribed *devices*, so the person may still have been reached on another
-      one (sources: :data:`SOME_DEVICES_UNSUBSCRIBED`). The rest are ``sent`` (accepted;
-      OneSignal silently ignores ids it does not know, so "sent" cannot promise more);
+    - an ``id``: a notification was created. A confirmed id is ``sent``, listed or not
+      (OneSignal lists unsubscribed *devices*: ``invalid_aliases`` now,
+      ``invalid_external_user_ids`` on the legacy API, so a listed person with a subscribed
+      device was reached on it; sources: :data:`SOME_DEVICES_UNSUBSCRIBED`). An unconfirmed
+      id is ``some_devices_unsubscribed`` when listed, else ``accepted_unconfirmed``:
+      OneSignal silently ignores ids it does not know, so its acceptance alone is not "sent";
     - no ``id`` and no ``.error``: the batch is finished and OneSignal pushed to nobody in it
       (e.g. "All included players are not subscribed"): listed ids are ``unsubscribed``, the
       rest ``not_reached`` (unknown to OneSignal, or without a subscription). Only here is a
@@ -84,12 +100,14 @@ def outcome(resp: Any, ids: Sequence[str], clean: Callable[[str], str]) -> tuple
     nid = resp.id or None
     listed = set(resp.invalid_external_ids)
     if nid is not None:
-        rows = [
-            (i, "some_devices_unsubscribed", nid, SOME_DEVICES_UNSUBSCRIBED)
-            if i in listed
-            else (i, "sent", nid, None)
-            for i in ids
-        ]
+        rows = []
+        for i in ids:
+            if i in confirmed:
+                rows.append((i, "sent", nid, None))
+            elif i in listed:
+                rows.append((i, "some_devices_unsubscribed", nid, SOME_DEVICES_UNSUBSCRIBED))
+            else:
+                rows.append((i, "accepted_unconfirmed", nid, ACCEPTED_UNCONFIRMED))
         return "done", nid, None, rows
     said = "; ".join(resp.errors) if resp.errors else "it gave no reason"
     why = clean(f"OneSignal created no notification for this batch ({said})")
@@ -100,12 +118,17 @@ def outcome(resp: Any, ids: Sequence[str], clean: Callable[[str], str]) -> tuple
     return "done", None, None, rows
 
 
-def record_invalid(journal: Journal, name: str, invalid: Sequence[Any]) -> None:
-    """Journal the cohort's unusable (empty) external ids as 'invalid' recipients."""
-    if invalid:
+def record_invalid(
+    journal: Journal, name: str, invalid: Sequence[Any], excluded: Mapping[str, str] | None = None
+) -> None:
+    """Journal the cohort's unusable (empty) external ids as 'invalid' recipients, and the
+    people excluded before sending (``{external_id: why}``) as 'excluded'."""
+    rows = [(str(e), "invalid", None, "empty external id") for e in invalid]
+    rows += [(eid, "excluded", None, why) for eid, why in (excluded or {}).items()]
+    if rows:
         journal.record_outcome(
             name, -1, state="done", notification_id=None, http_status=None, error=None,
-            recipients=[(str(e), "invalid", None, "empty external id") for e in invalid],
+            recipients=rows,
         )  # fmt: skip
 
 
@@ -118,11 +141,13 @@ def run_batches(
     progress: Any,
     clean: Callable[[str], str],
     stop: threading.Event | None = None,
+    confirmed: Container[str] = frozenset(),
 ) -> int:
     """Send journaled batches; record each outcome as it arrives. Returns requests made.
 
     :param stop: once set, no further request starts; those in flight finish and are
         journaled (the rest stay intents for the next send)
+    :param confirmed: the ids known reachable before sending (:func:`outcome`)
     """
     if not batches:
         return 0
@@ -161,7 +186,7 @@ def run_batches(
     try:
         for resp in client.iter_notifications(requests()):
             b = by_seq[resp.ref]
-            state, nid, err, rows = outcome(resp, b.external_ids, clean)
+            state, nid, err, rows = outcome(resp, b.external_ids, clean, confirmed)
             journal.record_outcome(
                 name, b.seq, state=state, notification_id=nid,
                 http_status=resp.status, error=err, recipients=rows,
@@ -195,11 +220,13 @@ def send_test_batch(
     journal: Journal,
     run_fields: dict,
     clean: Callable[[str], str],
+    confirmed: Container[str] = frozenset(),
 ) -> CampaignResult:
     """Send ``payload`` to the (checked) QA ids as one journaled test batch.
 
     :param run_fields: what the journal's run records (app id, fingerprints, settings,
         recipients) when this test is the campaign's first entry
+    :param confirmed: the QA ids known reachable (:func:`outcome`)
     """
     started = time.monotonic()
     if journal.run(name) is None:
@@ -211,7 +238,7 @@ def send_test_batch(
     batch = Batch(name, seq, "test", key, payload, tuple(ids), platforms)
     journal.add_batches(name, [batch])
     resp = next(iter(client.iter_notifications([as_request(batch)])))
-    state, nid, err, rows = outcome(resp, ids, clean)
+    state, nid, err, rows = outcome(resp, ids, clean, confirmed)
     journal.record_outcome(
         name, seq, state=state, notification_id=nid, http_status=resp.status, error=err,
     )  # fmt: skip
@@ -233,11 +260,14 @@ def journal_intents(
     run_fields: dict,
     invalid: Sequence[Any],
     duplicates: int,
+    excluded: Mapping[str, str] | None = None,
 ) -> None:
     """Write the run and every new batch's intent in ONE transaction before any request, and
     the cohort's unusable ids as 'invalid'.
 
     :param run_fields: the run's fingerprints, settings and recipients as they are now
+    :param excluded: ``{external_id: why}`` of the people excluded before sending (known
+        unreachable), journaled as 'excluded' when the campaign starts or extends
     """
     run_fields = {**run_fields, "status": "sending"}
     if d.run is None:
@@ -255,7 +285,10 @@ def journal_intents(
             name, d.run["app_id"], app_id,
         )  # fmt: skip
         journal.update_run(name, app_id=app_id)
-    record_invalid(journal, name, invalid)
+    if d.new and excluded:  # never over a person an earlier round already addressed
+        reached = journal.targeted_ids(name)
+        excluded = {i: why for i, why in excluded.items() if i not in reached}
+    record_invalid(journal, name, invalid, excluded if d.new else None)
     if duplicates:
         log.warning(
             "campaign %s: %d duplicate external id(s) in the cohort were dropped", name, duplicates

@@ -22,6 +22,7 @@ __all__ = [
     "FIX_CHECKS",
     "RESULT_STATUSES",
     "SENT_MEANS",
+    "STATUS_WORDS",
     "STATE_NAMES",
     "CampaignPlan",
     "CampaignResult",
@@ -49,10 +50,12 @@ MODE_WORDS = {
 
 SEVERITY_WORDS = {"error": "error", "warning": "warning", "info": "note"}
 
-#: Result statuses in words, for the count cells.
+#: Result statuses in words, for the count cells (definitions: :data:`RESULT_STATUSES`).
 _STATUS_LABELS = (
-    ("sent", "people accepted by OneSignal"),
+    ("sent", "sent (reachable, accepted)"),
+    ("accepted_unconfirmed", "accepted (unconfirmed)"),
     ("some_devices_unsubscribed", "accepted, with a device not subscribed"),
+    ("excluded", "excluded before sending"),
     ("unsubscribed", "not subscribed (not reached)"),
     ("not_reached", "not in this OneSignal app"),
     ("invalid", "invalid ids"),
@@ -65,17 +68,40 @@ _SHOWN = 20
 
 #: What the ``sent`` status promises (and what it does not).
 SENT_MEANS = (
-    "'sent' means OneSignal accepted the push for this person; it does not say which of their "
-    "devices got it (excluded platforms, expired tokens). campaign.report() shows delivery per "
-    "device and platform."
+    "'sent' means OneSignal accepted the push for this person AND they were known, before "
+    "sending, to have a subscribed device on this campaign's platforms; 'accepted "
+    "(unconfirmed)' means OneSignal accepted it but nobody could check that (it silently "
+    "ignores ids it does not know). campaign.report() shows delivery per device and platform."
 )
 
-#: Per-recipient statuses of a campaign result, with what each one means.
+#: Per-recipient statuses of a campaign result, with what each one means: the ONE definition
+#: the result banner, the report, the CLI's exit code, the notebooks and the README use.
+#:
+#: ============================  ==========================================================
+#: status                        meaning
+#: ============================  ==========================================================
+#: ``sent``                      accepted by OneSignal, and known reachable before sending
+#: ``accepted_unconfirmed``      accepted by OneSignal; reachability unknown (not checked)
+#: ``some_devices_unsubscribed`` accepted; OneSignal listed a device of theirs as not
+#:                               subscribed, and nobody knows whether they have another
+#: ``excluded``                  known unreachable before sending: no request was made
+#: ``unsubscribed``              OneSignal created no notification and listed them
+#: ``not_reached``               OneSignal created no notification for their batch
+#: ``invalid``                   empty external id: nothing was sent
+#: ``failed`` / ``pending``      not answered yet: ``send()`` again finishes it
+#: ============================  ==========================================================
 RESULT_STATUSES = {
-    "sent": "OneSignal accepted the push for this person (see campaign.report() for delivery)",
+    "sent": "OneSignal accepted the push, and they were known (from the subscription export, "
+    "a lookup or the journal) to have a subscribed device on this campaign's platforms",
+    "accepted_unconfirmed": "accepted (unconfirmed): OneSignal accepted the push for their "
+    "batch, but whether they have a subscribed device was not checked (OneSignal silently "
+    "ignores ids it does not know)",
     "some_devices_unsubscribed": "OneSignal accepted the push for their batch but listed a "
-    "device of theirs as not subscribed (it lists devices, not people): any other subscribed "
-    "device of theirs got it",
+    "device of theirs as not subscribed (it lists devices, not people), and whether they have "
+    "another subscribed device was not checked",
+    "excluded": "excluded before sending: not in this OneSignal app, or no subscribed device "
+    "on this campaign's platforms (the error column says which, and how old the check is); "
+    "no request was made for them",
     "unsubscribed": "OneSignal created no notification for their batch and listed them as not "
     "subscribed: nothing reached them",
     "not_reached": "OneSignal created no notification for their batch: unknown to OneSignal "
@@ -86,7 +112,20 @@ RESULT_STATUSES = {
 }
 
 #: The statuses of people in a notification OneSignal created (``summary["accepted"]``).
-ACCEPTED_STATUSES = ("sent", "some_devices_unsubscribed")
+ACCEPTED_STATUSES = ("sent", "accepted_unconfirmed", "some_devices_unsubscribed")
+
+#: Each status in a few plain words (banner, CLI, widgets): ``accepted (unconfirmed)``.
+STATUS_WORDS = {
+    "sent": "sent",
+    "accepted_unconfirmed": "accepted (unconfirmed)",
+    "some_devices_unsubscribed": "accepted, a device not subscribed",
+    "excluded": "excluded before sending",
+    "unsubscribed": "not subscribed",
+    "not_reached": "not reached",
+    "invalid": "invalid id",
+    "failed": "failed",
+    "pending": "pending",
+}
 
 
 @dataclass
@@ -110,6 +149,28 @@ class CampaignPlan:
     duplicates: int = 0
     caveats: list = field(default_factory=list)
     blocked: str = ""  # why a conflict/blocked plan cannot send, in a few words
+    #: who can be reached (a :class:`~onesig_nb.campaign.reachability.Reachability`), or None
+    reach: Any = None
+
+    @property
+    def excluded(self):
+        """The people the send leaves out, known unreachable before sending: a DataFrame
+        ``external_id, reason`` (``not_in_onesignal``, ``unsubscribed``,
+        ``other_platforms_only``; :data:`~onesig_nb.campaign.reachability.REASON_WORDS`)."""
+        if self.reach is None:
+            import pandas as pd
+
+            return pd.DataFrame(columns=["external_id", "reason"])
+        return self.reach.excluded_frame()
+
+    @property
+    def reachability(self) -> dict:
+        """People per reachability state (reachable, unsubscribed, not_in_onesignal, ...)."""
+        return self.reach.counts() if self.reach is not None else {}
+
+    def reach_text(self) -> str:
+        """``308 reachable, 36 not in OneSignal (reachability from the export 12 min ago).``"""
+        return self.reach.sentence() if self.reach is not None else ""
 
     @property
     def errors(self) -> list:
@@ -148,15 +209,21 @@ class CampaignPlan:
         if self.to_send == 0:
             if self.state == "extend":
                 return "Everyone in this cohort was already reached: nothing to send."
+            if self.reach is not None and self.reach.excluded:
+                return f"Nobody to send to: nobody can be reached. {self.reach_text()}"
             return "Nobody to send to: the cohort is empty."
+        reach = f" {self.reach_text()}" if self.reach_text() else ""
         if self.state == "resume":
             return f"Will finish the unfinished send: {n} left {how}"
         if self.state == "extend":
-            return f"Will send to {n} not reached yet {how}"
-        return f"Will send to {n} {how}"
+            return f"Will send to {n} not reached yet {how}{reach}"
+        return f"Will send to {n} {how}{reach}"
 
     def to_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "findings"}
+        d = {
+            k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("findings", "reach")
+        }
+        d["reachability"] = self.reachability
         d["findings"] = [
             {"severity": f.severity, "code": f.code, "message": f.message} for f in self.findings
         ]
@@ -167,6 +234,7 @@ class CampaignPlan:
             f"Campaign {self.name!r}: {self.state_text}",
             f"  {self.headline(lambda s: s)}",
             f"  recipients      {self.recipients:,} ({self.to_send:,} to send now)",
+            *([f"  reachability    {self.reach_text()}"] if self.reach_text() else []),
             f"  requests        {self.requests:,} in {self.batches:,} batches ({self.api} API)",
             f"  platforms       {platform_text(self.platforms)}",
             f"  personalization {self._mode_text()}",
@@ -196,6 +264,7 @@ class CampaignPlan:
             ("Status", self.state_text),
             ("People in the cohort", f"{self.recipients:,}"),
             ("To send now", people(self.to_send)),
+            *([("Reachability", self.reach_text())] if self.reach_text() else []),
             (
                 "Requests",
                 f"{count(self.requests, 'request')} ({count(self.batches, 'batch', 'batches')}, "
@@ -324,9 +393,17 @@ class CampaignResult:
         if self.already_sent and not self.requests:
             earlier = f" to {people(sent)}" if sent else ""
             parts = [f"Already sent earlier{earlier}: nothing was sent again."]
-        n = s["some_devices_unsubscribed"]
+        n = s["accepted_unconfirmed"]
         if n:
             who = f"{n:,} more {agree(n, 'person', 'people')}" if sent else people(n)
+            parts.append(
+                f"{who} {agree(n, 'was', 'were')} accepted (unconfirmed): OneSignal took the push, "
+                "but whether they have a subscribed device was not checked."
+            )
+        n = s["some_devices_unsubscribed"]
+        if n:
+            more = sent or s["accepted_unconfirmed"]
+            who = f"{n:,} more {agree(n, 'person', 'people')}" if more else people(n)
             parts.append(
                 f"{who} {agree(n, 'was', 'were')} accepted, but OneSignal listed a device of "
                 "theirs as not subscribed: they got it only on another subscribed device, if "
@@ -341,6 +418,16 @@ class CampaignResult:
                 f"{n:,} {agree(n, 'is', 'are')} not in this OneSignal app (or "
                 f"{agree(n, 'has', 'have')} no subscribed device) and got nothing."
             )
+        n = s["excluded"]
+        if n:
+            errors = self.frame.loc[self.frame["status"] == "excluded", "error"].fillna("")
+            missing = int(errors.str.contains("not in this OneSignal app").sum())
+            why = (
+                f"{missing:,} not in OneSignal, {n - missing:,} without a subscribed device"
+                if missing and missing < n
+                else ("not in OneSignal" if missing else "no subscribed device")
+            )
+            parts.append(f"{n:,} excluded before sending ({why}): no request for them.")
         if s["invalid"]:
             parts.append(f"{count(s['invalid'], 'empty id')} skipped.")
         if trouble:
@@ -352,7 +439,8 @@ class CampaignResult:
         s = self.summary
         extra = "".join(
             f" {k}={s[k]:,}"
-            for k in ("some_devices_unsubscribed", "not_reached", "pending")
+            for k in STATUS_WORDS
+            if k not in ("sent", "unsubscribed", "invalid", "failed")
             if s[k]
         )  # only when present, to keep the common case short
         return (

@@ -19,9 +19,10 @@ against that sandbox and says so.
 Library errors name Python arguments (``audience=...``, ``send(extend=True)``); here they are
 reworded with this command's flags (:func:`cli_wording`).
 
-Exit codes: 0 sent (or dry run / nothing left to send), 1 error, no credentials, some
-recipients failed or pending, or nobody was reached, 2 bad command line, 3 confirmation needed
-(pass ``--yes``).
+Exit codes (statuses as ``onesig_nb.campaign.views.RESULT_STATUSES`` defines them): 0 sent or
+accepted (or dry run / nothing left to send), 1 error, no credentials, some recipients failed
+or pending, or nobody was reached (all excluded, unknown to the app or unsubscribed), 2 bad
+command line, 3 confirmation needed (pass ``--yes``).
 """
 
 from __future__ import annotations
@@ -271,22 +272,25 @@ def main(argv: list[str] | None = None) -> int:
             client.close()
         if scratch is not None:
             scratch.cleanup()
+    from onesig_nb.campaign.views import STATUS_WORDS
+
     s = result.summary
     if result.note:
         print(cli_wording(result.note))
+    shown = [k for k in STATUS_WORDS if s[k] or k in ("sent", "failed")]
+    counts = ", ".join(f"{STATUS_WORDS[k]} {s[k]:,}" for k in shown)
     print(
-        f"campaign {s['campaign']}: sent {s['sent']:,}, accepted with a device not subscribed "
-        f"{s['some_devices_unsubscribed']:,}, unsubscribed {s['unsubscribed']:,}, "
-        f"not reached {s['not_reached']:,}, invalid {s['invalid']:,}, failed {s['failed']:,}; "
-        f"{s['requests']} requests. ('sent' = accepted by OneSignal; delivery per device is in "
-        "the campaign's report().)"
+        f"campaign {s['campaign']}: {counts}; {s['requests']} requests. (sent = accepted by "
+        "OneSignal and known reachable before sending; accepted (unconfirmed) = accepted, "
+        "reachability not checked; delivery per device is in the campaign's report().)"
     )
     if s["failed"] or s["pending"]:
         return EXIT_ERROR
-    if s["not_reached"] and not s["accepted"] and not result.already_sent:
+    lost = s["not_reached"] + s["unsubscribed"] + s["excluded"]
+    if lost and not s["accepted"] and not result.already_sent:
         _err(
-            f"nobody was reached: {s['not_reached']:,} of {s['recipients']:,} people are not in "
-            "this OneSignal app or have no subscribed device. Check the app id and the cohort."
+            f"nobody was reached: {lost:,} of {s['recipients']:,} people are not in this "
+            "OneSignal app or have no subscribed device. Check the app id and the cohort."
         )
         return EXIT_ERROR
     return EXIT_OK

@@ -7,7 +7,8 @@ row; the next ``send()`` re-sends exactly that batch with exactly that key, and 
 sandbox) answers with the original result instead of pushing twice.
 
 The journal also remembers, per app and user, the tag values a :class:`~onesig_nb.TagSync` last
-wrote, so an unchanged re-run sends nothing.
+wrote, so an unchanged re-run sends nothing, and who OneSignal can reach (:mod:`.reach`), so a
+campaign's plan knows it before anything goes out.
 
 Schema versions are stored in ``PRAGMA user_version``; a file written by a newer onesig_nb, or a
 file that is not a journal at all, is refused with a :class:`~onesig_nb.errors.JournalError`
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from onesig_nb.journal.reach import ReachabilityCache
 from onesig_nb.journal.runs import Batch, RunRecords
 from onesig_nb.journal.store import BUSY_TIMEOUT_SECONDS, SCHEMA_VERSION, JournalStore
 from onesig_nb.journal.tags import TagSyncState
@@ -63,6 +65,7 @@ class Journal:
         self.store = JournalStore(path, timeout=timeout)
         self._records = RunRecords(self.store)
         self._tags = TagSyncState(self.store)
+        self._reach = ReachabilityCache(self.store)
 
     @property
     def path(self) -> Path:
@@ -107,6 +110,14 @@ class Journal:
     add_tag_intents = _of("_tags", TagSyncState.add_tag_intents)
     record_tag_results = _of("_tags", TagSyncState.record_tag_results)
     tag_edits = _of("_tags", TagSyncState.tag_edits)
+
+    # -- who OneSignal can reach, per app, with when it was checked (.reach) --------------------
+    save_reach_export = _of("_reach", ReachabilityCache.save_reach_export)
+    save_reach_lookups = _of("_reach", ReachabilityCache.save_reach_lookups)
+    reach_export = _of("_reach", ReachabilityCache.reach_export)
+    reach_records = _of("_reach", ReachabilityCache.reach_records)
+    reach_hints = _of("_reach", ReachabilityCache.reach_hints)
+    reach_version = _of("_reach", ReachabilityCache.reach_version)
 
 
 def open_journal(journal: Journal | str | os.PathLike) -> Journal:

@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS recipients (
     run TEXT NOT NULL,
     external_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    status TEXT NOT NULL,  -- sent|some_devices_unsubscribed|invalid|unsubscribed|not_reached|failed
+    status TEXT NOT NULL,  -- campaign.views.RESULT_STATUSES (sent, accepted_unconfirmed, ...)
     notification_id TEXT,
     error TEXT,
     PRIMARY KEY (run, external_id)
@@ -84,6 +84,22 @@ CREATE TABLE IF NOT EXISTS tag_state (
     run TEXT NOT NULL,
     written_at TEXT NOT NULL,
     PRIMARY KEY (app_id, external_id, tag)
+);
+CREATE TABLE IF NOT EXISTS reach_checks (
+    app_id TEXT NOT NULL,
+    source TEXT NOT NULL,                -- 'export': every subscription of the app was listed
+    checked_at TEXT NOT NULL,
+    people INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, source)
+);
+CREATE TABLE IF NOT EXISTS reachability (
+    app_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    known INTEGER NOT NULL,              -- 1: OneSignal knows the id; 0: it does not (404)
+    platforms TEXT NOT NULL,             -- subscribed push platforms, comma-separated
+    source TEXT NOT NULL,                -- 'export' | 'lookup'
+    checked_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, external_id)
 );
 CREATE TABLE IF NOT EXISTS tag_edits (
     run TEXT NOT NULL,

@@ -24,15 +24,21 @@ import orjson
 import requests
 
 from onesig_nb.config import CURRENT_HOST, LEGACY_HOST, default_base_url, mask
-from onesig_nb.errors import APIError, AuthError, OneSigNbError, ValidationError
+from onesig_nb.errors import APIError, AuthError, OneSigNbError, TransportError, ValidationError
 from onesig_nb.onesignal import limits
-from onesig_nb.onesignal.dialects import NOTIFICATION_KINDS, dialect_for, not_cancellable
+from onesig_nb.onesignal.dialects import (
+    EXPORT_NOT_READY,
+    NOTIFICATION_KINDS,
+    dialect_for,
+    not_cancellable,
+)
 from onesig_nb.onesignal.failures import Failures
 from onesig_nb.onesignal.models import (
     NotificationPage,
     NotificationRequest,
     NotificationResponse,
     NotificationStats,
+    Subscription,
     TagEdit,
     TagEditResult,
     Template,
@@ -49,7 +55,14 @@ from onesig_nb.onesignal.transport import Transport, is_loopback
 if TYPE_CHECKING:  # pragma: no cover
     from onesig_nb.onesignal.engine import Engine
 
-__all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_TIMEOUT", "OneSignal"]
+__all__ = [
+    "DEFAULT_MAX_WORKERS",
+    "DEFAULT_TIMEOUT",
+    "EXPORT_POLL_SECONDS",
+    "EXPORT_TIMEOUT_SECONDS",
+    "SANDBOX_EXPORT_POLL_SECONDS",
+    "OneSignal",
+]
 
 #: Seconds for one attempt. OneSignal's own guidance is that an answer can take up to 100 s
 #: (reference §5); 30 s plus retries with the same idempotency key is the better trade.
@@ -59,6 +72,16 @@ DEFAULT_TIMEOUT = 30.0
 #: a 50-100 ms round trip need 50-100 in flight; measured against the sandbox at 50 ms emulated
 #: latency, 64 held ~945/s and 128 ~990/s. The rate limiter, not this, is the governor.
 DEFAULT_MAX_WORKERS = 128
+
+#: Seconds between looks at a subscription export's file. v1.2.2 export_players: "The file may
+#: take several minutes to generate depending on the number of users in your app".
+EXPORT_POLL_SECONDS = 5.0
+
+#: The same for a local sandbox, whose export is ready after a couple of looks.
+SANDBOX_EXPORT_POLL_SECONDS = 0.05
+
+#: How long :meth:`OneSignal.export_subscriptions` waits for the file before giving up.
+EXPORT_TIMEOUT_SECONDS = 600.0
 
 
 def users_base_url(api: str, base_url: str) -> str:
@@ -577,6 +600,78 @@ class OneSignal:
             "GET", path, group=VIEW, headers=self._user_headers, base_url=self._users_base_url
         )
         return data if isinstance(data, dict) else {}
+
+    def user_subscriptions(self, external_id: str) -> list[Subscription] | None:
+        """The push subscriptions of one user (view user), or None when OneSignal does not know
+        the external id (HTTP 404). A view call: 1/s per app after a burst of 10."""
+        try:
+            data = self.view_user(external_id)
+        except AuthError:
+            raise
+        except APIError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self.dialect.user_subscriptions(data, external_id)
+
+    def export_subscriptions(
+        self,
+        *,
+        poll_interval: float | None = None,
+        timeout: float = EXPORT_TIMEOUT_SECONDS,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> list[Subscription]:
+        """Every subscription (device) of the app, from OneSignal's subscription CSV export.
+
+        ``POST .../players/csv_export?app_id=`` (v1.2.2 export_players; v11.6 csv-export)
+        answers a ``csv_file_url`` at once; the file is generated asynchronously and the URL
+        answers 404 (or 403) until it is ready, so it is polled every ``poll_interval``
+        seconds (default :data:`EXPORT_POLL_SECONDS`, or :data:`SANDBOX_EXPORT_POLL_SECONDS`
+        on a sandbox) for at most ``timeout``. The file is fetched WITHOUT the API key (it is an
+        unguessable storage URL, not an API route). One export runs at a time per account.
+
+        :raises TransportError: the file was not ready within ``timeout``
+        """
+        path = self.dialect.export_path(self.app_id)
+        body = orjson.dumps(self.dialect.export_body())
+        _, data, _ = self._transport.call("POST", path, body, group=VIEW)
+        url = self.dialect.export_url(data)
+        if not url.startswith("https://") and not is_loopback(url):
+            raise APIError(
+                f"OneSignal's subscription export pointed at {url.split('?')[0]!r}, which is "
+                "neither https nor this machine; it was not fetched. Pass reachability='skip' "
+                "to send without checking.",
+                status=None,
+                body=data,
+            )
+        if poll_interval is None:
+            poll_interval = SANDBOX_EXPORT_POLL_SECONDS if self.is_sandbox else EXPORT_POLL_SECONDS
+        sleep = sleep or self._sleep_fn or time.sleep
+        clock = clock or time.monotonic
+        deadline = clock() + timeout
+        while True:
+            try:
+                resp = self._transport.session.get(
+                    url, headers={"Accept": "*/*", "User-Agent": "onesig_nb"},
+                    timeout=self.timeout,
+                )  # fmt: skip
+            except requests.RequestException as exc:
+                raise TransportError(f"Could not fetch the subscription export: {exc}") from None
+            if resp.status_code < 300:
+                return self.dialect.export_rows(resp.content)
+            if resp.status_code not in EXPORT_NOT_READY:
+                raise APIError(
+                    f"The subscription export file answered HTTP {resp.status_code}.",
+                    status=resp.status_code,
+                    body=resp.text[:300],
+                )
+            if clock() >= deadline:
+                raise TransportError(
+                    f"OneSignal's subscription export was not ready after {timeout:g} s. Try "
+                    "again later (large apps take minutes), or pass reachability='skip'."
+                )
+            sleep(poll_interval)
 
     def edit_tags(self, external_id: str, tags: Mapping[str, Any]) -> TagEditResult:
         """Set tags of one user (``""`` or None deletes a tag); raise on failure.

@@ -13,6 +13,9 @@ or by segments / filters      ``included_segments``, ``excluded_segments``   the
 list / cancel notifications   ``GET|DELETE /api/v1/notifications[/{id}]``    ``GET|DELETE /notifications[/{id}]``
 templates                     (none in v1.2.2: the current route is used)   ``/templates[/{id}]?app_id=``
 idempotency field             ``external_id``                               ``idempotency_key``
+subscription export           ``POST /api/v1/players/csv_export?app_id=``   ``POST /players/csv_export?app_id=``
+                              -> ``csv_file_url`` (a gzip CSV, 404/403       (the same answer and file)
+                              until ready)
 edit tags                     ``PUT /api/v1/apps/{app}/users/{ext}``        ``PATCH /apps/{app}/users/by/external_id/{ext}``
                               ``{"tags": {...}}``                           ``{"properties": {"tags": {...}}}``
 auth header                   ``Authorization: Basic <REST key>``           ``Authorization: Key <app key>``
@@ -41,6 +44,7 @@ from onesig_nb.onesignal.models import (
     NotificationRequest,
     NotificationResponse,
     NotificationStats,
+    Subscription,
     Template,
     TemplatePage,
 )
@@ -49,6 +53,10 @@ from onesig_nb.onesignal.targeting import check_filters, check_segments
 
 __all__ = [
     "CURRENT",
+    "DEVICE_TYPES",
+    "EXPORT_FIELDS",
+    "EXPORT_NOT_READY",
+    "SUBSCRIPTION_TYPES",
     "LEGACY",
     "NOTIFICATION_KINDS",
     "Dialect",
@@ -61,6 +69,31 @@ __all__ = [
     "not_cancellable",
     "platform_flags",
 ]
+
+#: ``extra_fields`` the subscription export is asked for: who each device belongs to and
+#: whether it can be pushed to (v11.6 csv-export ``extra_fields`` enum; v1.2.2 export_players).
+EXPORT_FIELDS = ("external_user_id", "notification_types")
+
+#: Statuses of the export's ``csv_file_url`` while the file is being generated: v1.2.2
+#: export_players says "If the file is not ready, a 403 error will be returned"; the behaviour
+#: table (docs: exporting-data) says the URL answers 404 until ready. Both mean "poll again".
+EXPORT_NOT_READY = frozenset({403, 404})
+
+#: The export's ``device_type`` column -> the toolkit's platform (OneSignal device types: 0
+#: iOS, 1 Android, 5 Chrome web, 7 Safari, 8 Firefox, 17 Safari VAPID); others (Amazon,
+#: Huawei, email, SMS, ...) are ``other``.
+DEVICE_TYPES = {0: "ios", 1: "android", 5: "web", 7: "web", 8: "web", 17: "web"}
+
+#: View user's subscription ``type`` -> the toolkit's platform (v11.6 view-user enum); email,
+#: SMS and the other push types are ``other``.
+SUBSCRIPTION_TYPES = {
+    "iOSPush": "ios",
+    "AndroidPush": "android",
+    "ChromePush": "web",
+    "FirefoxPush": "web",
+    "SafariPush": "web",
+    "SafariLegacyPush": "web",
+}
 
 #: ``kind`` of ``GET /notifications``: 0 dashboard, 1 API, 3 automated (v1.2.2
 #: get_notifications ``kind`` enum [0, 1, 3]; v11.6 view-messages ``kind``).
@@ -192,6 +225,16 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (ValueError, OverflowError):
         return None
+
+
+def _text_int(value: Any) -> int | None:
+    """An integer from a CSV cell or a JSON number ("1", "-2", 1); None when it is not one."""
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except (ValueError, OverflowError):
+            return None
+    return _int(value)
 
 
 def _number(value: Any) -> float | None:
@@ -451,6 +494,76 @@ class Dialect:
     def user_path(self, app_id: str, external_id: str) -> str:
         # View user exists only in the User Model API; both dialects read users through it.
         return f"/apps/{app_id}/users/by/external_id/{quote(external_id, safe='')}"
+
+    def export_path(self, app_id: str) -> str:
+        """``POST`` path of the subscription CSV export (v1.2.2 export_players; v11.6
+        csv-export): the app id goes in the query string on both generations."""
+        return f"{self.prefix}/players/csv_export?app_id={quote(app_id, safe='')}"
+
+    def export_body(self) -> dict[str, Any]:
+        """The export request: every subscription of the app, with :data:`EXPORT_FIELDS`."""
+        return {"extra_fields": list(EXPORT_FIELDS)}
+
+    def export_url(self, body: Any) -> str:
+        """The ``csv_file_url`` of an export answer; :class:`APIError` when it has none."""
+        url = body.get("csv_file_url") if isinstance(body, Mapping) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise APIError(
+                f"OneSignal's subscription export gave no csv_file_url ({str(body)[:200]!r}). "
+                "Try again in a few minutes (one export runs at a time per account), or pass "
+                "reachability='skip'.",
+                status=None,
+                body=body,
+            )
+        return url
+
+    def export_rows(self, raw: bytes) -> list[Subscription]:
+        """The subscriptions in an export file (gzip CSV, or plain CSV): one per device.
+
+        A device is subscribed when ``invalid_identifier`` is ``f`` (v1.2.2: "t =
+        unsubscribed, f = subscibed") and ``notification_types``, when present, is positive
+        (v11.6: 1 subscribed, negative values are the reasons it is not).
+        """
+        import csv
+        import gzip
+        import io
+
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8-sig", "replace")
+        out = []
+        for row in csv.DictReader(io.StringIO(text)):
+            kind = _text_int(row.get("device_type"))
+            types = _text_int(row.get("notification_types"))
+            valid = (row.get("invalid_identifier") or "f").strip().lower() in ("f", "false", "0")
+            out.append(
+                Subscription(
+                    external_id=(row.get("external_user_id") or "").strip() or None,
+                    platform=DEVICE_TYPES.get(kind, "other") if kind is not None else "other",
+                    subscribed=valid and (types is None or types > 0),
+                    id=row.get("id") or "",
+                )
+            )
+        return out
+
+    def user_subscriptions(self, body: Any, external_id: str) -> list[Subscription]:
+        """The push subscriptions of a view-user answer (``enabled`` and ``notification_types``
+        of each; v11.6 view-user)."""
+        subs = body.get("subscriptions") if isinstance(body, Mapping) else None
+        out = []
+        for sub in subs if isinstance(subs, list) else ():
+            if not isinstance(sub, Mapping):
+                continue
+            types = _text_int(sub.get("notification_types"))
+            out.append(
+                Subscription(
+                    external_id=external_id,
+                    platform=SUBSCRIPTION_TYPES.get(str(sub.get("type")), "other"),
+                    subscribed=sub.get("enabled") is True and (types is None or types > 0),
+                    id=str(sub.get("id") or ""),
+                )
+            )
+        return out
 
     # -- bodies -----------------------------------------------------------------------------
 

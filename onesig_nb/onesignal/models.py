@@ -16,6 +16,7 @@ from onesig_nb.errors import OneSigNbError
 __all__ = [
     "PLATFORMS",
     "WEB_PUSH_PLATFORMS",
+    "Subscription",
     "DeliveryCounts",
     "NotificationPage",
     "NotificationRequest",
@@ -307,3 +308,19 @@ class TemplatePage:
 
     def __iter__(self):
         return iter(self.templates)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One device (subscription) of a user, as the subscription export or view user says it.
+
+    ``platform``: ``ios``, ``android``, ``web`` or ``other`` (email, SMS, Huawei, ...);
+    ``subscribed``: OneSignal can push to it (export ``invalid_identifier`` ``f`` and a
+    positive ``notification_types``; view user ``enabled``). ``external_id`` is None for a
+    device no external id was set on.
+    """
+
+    external_id: str | None
+    platform: str
+    subscribed: bool
+    id: str = ""

@@ -222,3 +222,46 @@ BEHAVIOURS: dict[str, dict[str, str]] = {
         "integral-float case is chosen: JSON has one number type, 42.0 is 42",
     },
 }
+
+#: The subscription export (v11.6 csv-export; v1.2.2 export_players) is generated
+#: asynchronously; its ``csv_file_url`` answers 404 until the file is ready (behaviour table,
+#: docs: exporting-data; v1.2.2 says 403). "The file may take several minutes" (v1.2.2): the
+#: sandbox makes it ready this many seconds after the request on its own clock
+#: (``Sandbox.advance`` skips the wait) ...
+EXPORT_READY_SECONDS = 60.0
+#: ... or once this many looks at the URL were answered 404, so a rehearsal does not wait.
+EXPORT_READY_POLLS = 2
+#: The export's ``extra_fields`` values (v11.6 csv-export ``extra_fields`` enum).
+EXPORT_EXTRA_FIELDS = frozenset(
+    {
+        "external_user_id",
+        "onesignal_id",
+        "location",
+        "country",
+        "rooted",
+        "ip",
+        "web_auth",
+        "web_p256",
+        "unsubscribed_at",
+        "notification_types",
+        "timezone_id",
+    }
+)
+#: The export's default columns, in order (v1.2.2 export_players "CSV File Format").
+EXPORT_COLUMNS = (
+    "id", "identifier", "session_count", "language", "timezone", "game_version", "device_os",
+    "device_type", "device_model", "ad_id", "tags", "last_active", "playtime", "amount_spent",
+    "created_at", "invalid_identifier", "badge_count",
+)  # fmt: skip
+#: ``device_type`` of each sandbox platform (OneSignal device types: 0 iOS, 1 Android, 5 Chrome).
+EXPORT_DEVICE_TYPES = {"ios": 0, "android": 1, "web": 5}
+
+BEHAVIOURS["subscription_export"] = {
+    "sandbox": "POST .../players/csv_export?app_id= answers {csv_file_url} at once; the URL "
+    "(no auth, like a storage link) answers 404 until EXPORT_READY_SECONDS passed on the "
+    "sandbox clock or EXPORT_READY_POLLS looks were made, then a gzip CSV of every "
+    "subscription as it was at the request (invalid_identifier t/f; extra_fields as asked); "
+    "segment_name is refused (the sandbox has no dashboard segments)",
+    "source": "v11.6 csv-export; v1.2.2 export_players (403 until ready there; the behaviour "
+    "table says 404: the client takes both); docs: exporting-data",
+}

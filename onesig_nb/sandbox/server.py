@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
-from onesig_nb.sandbox import admin, notify, templates, users
+from onesig_nb.sandbox import admin, exports, notify, templates, users
 from onesig_nb.sandbox.admin import same_secret
 from onesig_nb.sandbox.faults import FaultPlan, RateLimiter
 from onesig_nb.sandbox.responses import (
@@ -50,6 +50,8 @@ ROUTES = [
     ("GET", r"/api/v1/notifications/([^/]+)", "legacy", "view", "view_notification", False),
     ("DELETE", r"/api/v1/notifications/([^/]+)", "legacy", "create", "cancel", False),
     ("PUT", r"/api/v1/apps/([^/]+)/users/([^/]+)", "legacy", "users", "legacy_tags", False),
+    ("POST", r"/api/v1/players/csv_export", "legacy", "view", "export", False),
+    ("POST", r"/players/csv_export", "current", "view", "export", False),
     ("POST", r"/notifications", "current", "create", "create_notification", False),
     ("GET", r"/notifications", "current", "view", "list_notifications", False),
     ("POST", r"/templates", "current", "create", "create_template", False),
@@ -66,7 +68,7 @@ ROUTES = [
 #: handlers whose app id comes in the query string (``?app_id=``)
 APP_ID_IN_QUERY = frozenset(
     {"view_notification", "cancel", "list_notifications", "list_templates", "view_template",
-     "update_template", "delete_template"}
+     "update_template", "delete_template", "export"}
 )  # fmt: skip
 COMPILED = [(m, re.compile(p + r"/?"), a, g, h, s) for m, p, a, g, h, s in ROUTES]
 JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
@@ -189,6 +191,9 @@ class SandboxApp:
             resp = error or await admin.handle(self, req)
             await self._send(send, resp)
             return
+        if req.path.startswith(exports.PREFIX) and req.method == "GET":
+            await self._export_file(req, send)
+            return
         await self._api(req, send, error)
 
     async def _lifespan(self, receive, send) -> None:
@@ -225,6 +230,23 @@ class SandboxApp:
                 "headers": JSON_HEADERS
                 + resp.headers
                 + [(b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _export_file(self, req: Request, send) -> None:
+        """An export file's URL: a storage link, not an API route (no key, no limits, no log)."""
+        status, payload = exports.download(self.store, req.raw_path, app_id=self.app_id)
+        self.durable()
+        kind = b"application/gzip" if status == 200 else b"application/xml"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", kind),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": payload})
@@ -314,6 +336,9 @@ class SandboxApp:
         if handler in APP_ID_IN_QUERY:
             if req.query.get("app_id") != self.app_id:
                 return basic_error(400, "app_id not found. Include ?app_id=<your app id>.")
+            if handler == "export":
+                host = req.headers.get("host") or "127.0.0.1"
+                return exports.request(store, body, app_id=self.app_id, host=host)
             if handler == "list_notifications":
                 return notify.list_page(store, req.query, api=api)
             if handler == "list_templates":

@@ -98,6 +98,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     heading TEXT, subtitle TEXT, contents TEXT, url TEXT, error TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries (notification_id);
+CREATE TABLE IF NOT EXISTS exports (
+    token TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    polls INTEGER NOT NULL DEFAULT 0,
+    body BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER,
@@ -591,6 +597,7 @@ class Store:
             "scheduled",
             "tag_log",
             "templates",
+            "exports",
             "requests",
         ):
             self.write(f"DELETE FROM {table}")

@@ -18,17 +18,18 @@ def test_send_then_resend_and_new_object_make_zero_new_requests(
     camp = Campaign("twice", cohort, MSG, client, journal=j, batch_size=50, confirm_above=10_000)
     before = sb.request_count()
     result = camp.send(progress=False)
-    # auto without a TagSync pre-renders: 4 first names x 60 people, batches of 50 -> 8 requests
-    assert sb.request_count() - before == result.requests == 8
+    # auto without a TagSync pre-renders: 4 first names x 60 people less the 24 with no
+    # subscribed device (excluded before sending: 12 Ana, 12 Chloé), batches of 50 -> 6
+    # requests, plus the one subscription export that told who is reachable
+    assert sb.request_count() - before == result.requests + 1 == 7
     mine = sb.deliveries()
     mine = mine[mine.notification_id.isin(result.notification_ids)]
     reachable = set(roster.loc[roster.subscribed, "external_id"])
     assert set(mine.external_id) == reachable and mine.external_id.is_unique
     frame = result.to_frame()
     assert set(frame.loc[frame.status == "sent", "external_id"]) == reachable
-    # each unsubscribed person shares a batch with reachable ones: OneSignal created the
-    # notification, so its listing only says a device of theirs is not subscribed
-    assert set(frame.loc[frame.status == "some_devices_unsubscribed", "external_id"]) == (
+    # people whose every device is unsubscribed are known before sending: no request for them
+    assert set(frame.loc[frame.status == "excluded", "external_id"]) == (
         set(roster.external_id) - reachable
     )
     after = sb.request_count()
@@ -117,9 +118,8 @@ def test_bad_key_fails_before_the_journal_claims_anything_sent(sb, cohort, tmp_p
         with pytest.raises(AuthError) as exc:
             camp.send(progress=False)
     assert key not in str(exc.value)
-    assert camp.status == "interrupted"  # intents stay: a later run with the right key resumes
-    pending = camp.result().to_frame()
-    assert len(pending) == len(cohort) and set(pending.status) == {"pending"}
+    # the reachability check before sending meets the bad key first: nothing is journaled
+    assert camp.status == "new" and not len(camp.result().to_frame())
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("j*"))
     assert key.encode() not in raw
 

@@ -24,7 +24,7 @@ from .fakes import FAKE_KEY, FakeClient, FakeCohort
 def test_send_reaches_everyone_once_and_second_send_makes_zero_requests(journal):
     camp = make(journal)
     result = camp.send(progress=False)
-    assert result.summary["sent"] == 50 and result.requests == 5
+    assert result.summary["accepted_unconfirmed"] == 50 and result.requests == 5
     before = camp.client.count()
     again = camp.send(progress=False)
     assert camp.client.count() == before
@@ -48,7 +48,7 @@ def test_rerun_from_a_new_campaign_object_resumes_with_the_same_keys(journal):
     assert len(resent) == 3 and not set(resent) & set(keys_first)
     ids = [e for _, e in camp.client.deliveries]
     assert len(ids) == len(set(ids)) == 50
-    assert result.summary["sent"] == 50
+    assert result.summary["accepted_unconfirmed"] == 50
 
 
 def test_a_batch_sent_but_not_journaled_is_replayed_not_pushed_twice(journal, monkeypatch):
@@ -69,7 +69,7 @@ def test_a_batch_sent_but_not_journaled_is_replayed_not_pushed_twice(journal, mo
     result = camp.send(progress=False)
     ids = [e for _, e in camp.client.deliveries]
     assert len(ids) == len(set(ids)) == 50
-    assert result.summary["sent"] == 50
+    assert result.summary["accepted_unconfirmed"] == 50
 
 
 def test_batch_keys_are_deterministic_uuid5_over_name_and_content():
@@ -95,12 +95,12 @@ def test_large_send_needs_explicit_confirmation_with_the_count(journal):
     with pytest.raises(ConfirmationRequired):
         camp.send(confirm=29, progress=False)
     assert camp.client.count() == 0 and camp.journal.run("nudge") is None
-    assert camp.send(confirm=30, progress=False).summary["sent"] == 30
+    assert camp.send(confirm=30, progress=False).summary["accepted_unconfirmed"] == 30
 
 
 def test_confirm_true_is_accepted(journal):
     camp = make(journal, n=30, confirm_above=20)
-    assert camp.send(confirm=True, progress=False).summary["sent"] == 30
+    assert camp.send(confirm=True, progress=False).summary["accepted_unconfirmed"] == 30
 
 
 def test_changed_cohort_under_same_name_is_refused_naming_both_fixes(journal):
@@ -122,7 +122,7 @@ def test_changed_message_is_refused_and_extend_reaches_only_new_people(journal):
     res = changed.send(extend=True, progress=False)
     ids = [e for _, e in client.deliveries]
     assert len(ids) == len(set(ids)) == 25
-    assert res.summary["sent"] == 25 and res.requests == 1
+    assert res.summary["accepted_unconfirmed"] == 25 and res.requests == 1
     assert changed.send(extend=True, progress=False).requests == 0
     assert changed.send(progress=False).already_sent
 
@@ -198,7 +198,9 @@ def test_people_listed_unsubscribed_are_told_apart_by_whether_their_batch_was_cr
     camp = make(journal, client=client)
     res = camp.send(progress=False)
     frame = res.to_frame()
-    assert res.summary["some_devices_unsubscribed"] == 5 and res.summary["sent"] == 35
+    assert (
+        res.summary["some_devices_unsubscribed"] == 5 and res.summary["accepted_unconfirmed"] == 35
+    )
     assert res.summary["accepted"] == 40 and res.summary["unsubscribed"] == 0
     assert res.summary["not_reached"] == 10 and res.summary["failed"] == 0
     assert set(frame[frame.status == "some_devices_unsubscribed"].external_id) == {
@@ -222,7 +224,7 @@ def test_failed_batches_are_retried_with_same_key_and_errors_hide_the_key(journa
     failed_keys = {r["key"] for r in camp.client.requests[:2]}
     res2 = camp.send(progress=False)
     assert res2.requests == 2 and {r["key"] for r in camp.client.requests[-2:]} == failed_keys
-    assert res2.summary["sent"] == 50 and camp.status == "sent"
+    assert res2.summary["accepted_unconfirmed"] == 50 and camp.status == "sent"
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("campaigns.sqlite*"))
     assert FAKE_KEY.encode() not in raw
 
@@ -258,12 +260,12 @@ def test_client_personalization_sends_one_notification_per_distinct_text(journal
 def test_send_test_is_journaled_as_a_test_and_not_as_the_send(journal):
     camp = make(journal, test_users=("qa-1",))
     res = camp.send_test()
-    assert res.summary["sent"] == 1 and camp.client.count() == 1
+    assert res.summary["accepted_unconfirmed"] == 1 and camp.client.count() == 1
     assert camp.status == "tested"
     row = campaigns(journal).iloc[0]
     assert (row["name"], row["tests"], row["sent"]) == ("nudge", 1, 0)
     assert camp.journal.batches("nudge", kind="test")[0].payload["name"].startswith("[TEST]")
-    assert camp.send(progress=False).summary["sent"] == 50
+    assert camp.send(progress=False).summary["accepted_unconfirmed"] == 50
 
 
 def test_report_polls_with_injected_sleep_until_complete(journal):

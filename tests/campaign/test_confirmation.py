@@ -14,4 +14,4 @@ def test_a_confirmed_count_that_no_longer_matches_is_refused_even_below_confirm_
     with pytest.raises(ConfirmationRequired, match="confirmed for 3 people"):
         camp.send(confirm=3, progress=False)
     assert camp.client.count() == 0
-    assert camp.send(confirm=30, progress=False).summary["sent"] == 30
+    assert camp.send(confirm=30, progress=False).summary["accepted_unconfirmed"] == 30

@@ -30,7 +30,7 @@ class RefusingClient(FakeClient):
 def test_every_batch_refused_for_an_unknown_app_says_nothing_was_sent_and_not_to_retry(journal):
     camp = make(journal, client=RefusingClient(max_ids=10, app_id=UNKNOWN_APP))
     res = camp.send(progress=False)
-    assert res.summary["failed"] == 50 and res.summary["sent"] == 0
+    assert res.summary["failed"] == 50 and res.summary["accepted_unconfirmed"] == 0
     assert res.note == (
         f"Nothing was sent: OneSignal does not know app id '{UNKNOWN_APP}'. Check "
         "ONESIGNAL_APP_ID (Settings > Keys & IDs). Re-running will not help until that is fixed."
@@ -48,7 +48,7 @@ def test_after_fixing_the_app_id_the_same_campaign_sends_with_its_keys(journal):
     fixed = make(journal, client=FakeClient(max_ids=10, app_id="app-right"))
     assert fixed.plan().state == "resume"
     res = fixed.send(progress=False)
-    assert res.summary["sent"] == 50 and fixed.status == "sent"
+    assert res.summary["accepted_unconfirmed"] == 50 and fixed.status == "sent"
     assert {r["key"] for r in fixed.client.requests} == keys
     assert fixed.journal.run("nudge")["app_id"] == "app-right"
 

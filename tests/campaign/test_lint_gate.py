@@ -31,7 +31,7 @@ def test_acknowledging_the_warning_by_code_or_all_at_once_sends(journal):
     camp = make(journal, n=50, msg=TYPO)
     assert camp.send(confirm=50, acknowledge=["missing-variable"], progress=False).complete
     other = make(journal, n=30, msg=TYPO, name="other")
-    assert other.send(acknowledge=True, progress=False).summary["sent"] == 30
+    assert other.send(acknowledge=True, progress=False).summary["accepted_unconfirmed"] == 30
 
 
 def test_acknowledging_another_warning_or_confirming_alone_does_not_send(journal):
@@ -58,7 +58,7 @@ def test_a_variable_with_a_fallback_needs_no_acknowledgement(journal):
     findings = camp.plan().findings
     assert any(f.code == "missing-variable" and f.severity == "warning" for f in findings)
     assert camp.text_warnings() == ()
-    assert camp.send(progress=False).summary["sent"] == 20
+    assert camp.send(progress=False).summary["accepted_unconfirmed"] == 20
 
 
 def test_a_text_cut_off_on_a_device_is_named_with_its_count(journal):
@@ -68,7 +68,7 @@ def test_a_text_cut_off_on_a_device_is_named_with_its_count(journal):
     codes = {w.code: w.people for w in exc.value.warnings}
     assert codes["truncated-ios"] == 20 and "truncated-chrome" in codes
     assert "truncated-ios (20 people)" in str(exc.value)
-    assert camp.send(acknowledge=list(codes), progress=False).summary["sent"] == 20
+    assert camp.send(acknowledge=list(codes), progress=False).summary["accepted_unconfirmed"] == 20
 
 
 def test_single_braces_sent_as_written_affect_everyone(journal):
@@ -101,7 +101,7 @@ def test_require_test_needs_a_test_of_the_same_message_first(journal):
     with pytest.raises(ConfirmationRequired, match="needs a test send"):
         camp.send(progress=False)
     camp.send_test(["qa-1"])
-    assert camp.send(progress=False).summary["sent"] == 30
+    assert camp.send(progress=False).summary["accepted_unconfirmed"] == 30
 
 
 def test_a_test_that_created_no_notification_does_not_count(journal):

@@ -168,7 +168,7 @@ def test_a_tagsync_after_the_send_keeps_the_campaign_already_sent(tmp_path):
     j, client = tmp_path / "j.sqlite", FakeClient()
     cohort = FakeCohort.of(10, first_name="Ana")
     first = Campaign("c", cohort, MSG, client, journal=j).send(progress=False)
-    assert first.summary["sent"] == 10
+    assert first.summary["accepted_unconfirmed"] == 10
     TagSync("later-sync", cohort, client, tags=["first_name"], journal=j).run(progress=False)
     before = client.count()
     again = Campaign("c", cohort, MSG, client, journal=j, now=AFTER_TAG_PROPAGATION)
@@ -217,7 +217,7 @@ def test_auto_prerenders_until_the_tagsync_is_60_s_old_then_sends_one_templated_
     plan = camp.plan()
     assert plan.personalization == "server" and "TagSync 'names'" in plan.reason
     res = camp.send(progress=False)
-    assert res.requests == 1 and res.summary["sent"] == 10
+    assert res.requests == 1 and res.summary["accepted_unconfirmed"] == 10
     assert "{{" in camp.journal.batches("fresh")[0].payload["contents"]["en"]
 
 
@@ -236,7 +236,8 @@ def test_explicit_server_within_60_s_of_a_tagsync_warns_in_the_checks_and_still_
     assert "wrote first_name only 12 s ago" in fresh[0].message
     assert "allow 60 s after a tag edit" in fresh[0].message and "Wait 48 s" in fresh[0].message
     assert fresh[0].message in str(plan)
-    assert camp.send(progress=False).summary["sent"] == 10  # a warning, not a refusal
+    # a warning, not a refusal
+    assert camp.send(progress=False).summary["accepted_unconfirmed"] == 10
     clock.seconds = TAG_PROPAGATION_SECONDS + 1
     later = Campaign("later", cohort, MSG, client, journal=j, personalization="server", now=clock)
     assert later.plan().personalization == "server" and not later.plan().findings

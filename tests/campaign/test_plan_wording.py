@@ -16,14 +16,16 @@ def test_plan_leads_with_who_how_many_and_how_long(journal):
     camp = make(journal, client=FakeClient(max_ids=100))
     plan = camp.plan()
     assert plan.headline() == (
-        "Will send to **50 people** (iOS, Android, Web) in 1 request, about 1 s."
+        "Will send to **50 people** (iOS, Android, Web) in 1 request, about 1 s. 50 unknown "
+        "(reachability not checked: this client cannot check it)."
     )
     page = plan._repr_html_()
     assert "Will send to <b>50 people</b> (iOS, Android, Web)" in page
     assert ">Checks<" in page and ">Lint<" not in page and "not sent yet" in page
     assert str(plan).splitlines()[:2] == [
         "Campaign 'nudge': not sent yet",
-        "  Will send to 50 people (iOS, Android, Web) in 1 request, about 1 s.",
+        "  Will send to 50 people (iOS, Android, Web) in 1 request, about 1 s. 50 unknown "
+        "(reachability not checked: this client cannot check it).",
     ]
     camp.send(progress=False)
     assert camp.plan().state_text == "already sent"

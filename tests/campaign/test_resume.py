@@ -25,11 +25,15 @@ def test_an_interrupted_send_says_so_lists_everyone_and_the_next_send_resumes(jo
     res = camp.result()
     frame = res.to_frame()
     assert len(frame) == 50 and frame.external_id.is_unique
-    assert res.summary["sent"] == 20 and res.summary["pending"] == 30
+    assert res.summary["accepted_unconfirmed"] == 20 and res.summary["pending"] == 30
     assert not res.complete and "pending" in res.note and "send() again" in res.note
     client.raise_after = None
     again = camp.send(progress=False)
-    assert again.requests == 3 and again.summary["sent"] == 50 and camp.status == "sent"
+    assert (
+        again.requests == 3
+        and again.summary["accepted_unconfirmed"] == 50
+        and camp.status == "sent"
+    )
 
 
 def test_resuming_batches_older_than_the_idempotency_window_is_refused(journal):
@@ -47,4 +51,4 @@ def test_resuming_batches_older_than_the_idempotency_window_is_refused(journal):
     assert "resend_expired=True" in str(exc.value) and "second time" in str(exc.value)
     assert client.count() == before and camp.plan().state == "conflict"
     res = camp.send(resend_expired=True, progress=False)
-    assert res.summary["sent"] == 50 and res.requests == 3
+    assert res.summary["accepted_unconfirmed"] == 50 and res.requests == 3

@@ -34,10 +34,7 @@ def sb():
         yield sandbox
 
 
-@pytest.fixture
-def client(sb):
-    with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url, api="current") as c:
-        yield c
+# ``client`` is tests/campaign/conftest.py's: a client of this file's sandbox.
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def test_send_test_refuses_more_than_a_qa_list_or_more_than_confirm_above(journa
     with pytest.raises(ValidationError, match="confirm_above=5"):
         small.send_test(small.cohort.external_ids[:6])
     assert camp.client.count() == 0 and small.client.count() == 0
-    assert small.send_test(small.cohort.external_ids[:5]).summary["sent"] == 5
+    assert small.send_test(small.cohort.external_ids[:5]).summary["accepted_unconfirmed"] == 5
 
 
 def test_a_single_string_is_one_test_id_not_its_characters(journal):

@@ -16,7 +16,11 @@ Plain ``requests`` on purpose: the contract tests OneSignal's behaviour, not our
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -371,6 +375,36 @@ def test_view_calls_are_rate_limited_on_their_own(target, people):
     finally:
         if target.sandbox is not None:
             target.sandbox.set_rate_limits(False)
+
+
+def test_the_subscription_export_is_a_csv_ready_after_polling(target, people):
+    """v11.6 csv-export / v1.2.2 export_players: ``POST /players/csv_export?app_id=`` answers
+    a ``csv_file_url`` at once; the URL answers 404 (v1.2.2: 403) until the file is generated,
+    then a gzip CSV with one row per subscription, ``invalid_identifier`` t/f and the
+    ``extra_fields`` asked for. An id never created is not in it. The file URL needs no key."""
+    fields = {"extra_fields": ["external_user_id", "notification_types"]}
+    r = target.call("POST", "/players/csv_export", fields, app_id=target.app_id)
+    assert r.status_code == 200, r.text
+    url = r.json()["csv_file_url"]
+    live = target.sandbox is None
+    deadline = time.monotonic() + (900 if live else 10)
+    while True:
+        got = requests.get(url, timeout=TIMEOUT_S)  # a storage link: no Authorization
+        if got.status_code == 200:
+            break
+        assert got.status_code in (403, 404), got.status_code
+        assert time.monotonic() < deadline, "the export was not ready in time"
+        time.sleep(10 if live else 0.05)
+    raw = got.content
+    text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"id", "device_type", "invalid_identifier", *fields["extra_fields"]} <= set(rows[0])
+    flags: dict[str, list[str]] = {}
+    for row in rows:
+        flags.setdefault(row["external_user_id"], []).append(row["invalid_identifier"])
+    assert flags[people["live"]] == ["f"] and sorted(flags[people["both"]]) == ["f", "t"]
+    assert flags[people["dead2"]] == ["t", "t"]
+    assert target.ext("never-created") not in flags
 
 
 # -- coverage: filters, lists, templates --------------------------------------------------------

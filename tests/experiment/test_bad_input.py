@@ -9,6 +9,13 @@ import onesig_nb as osn
 from onesig_nb.samples import simulate_conversions
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _b_people_are_in_onesignal(seeded_sandbox):
+    """The b-* people exist in the sandbox: a campaign sends only to people it can reach
+    (the others are excluded before sending), and these tests are about bad input."""
+    seeded_sandbox.add_users([{"external_id": f"b-{i}", "platform": "ios"} for i in range(200)])
+
+
 def _cohort(n: int = 40) -> osn.Cohort:
     return osn.Cohort(pd.DataFrame({"external_id": [f"b-{i}" for i in range(n)]}))
 

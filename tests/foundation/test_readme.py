@@ -37,17 +37,13 @@ def test_readme_quickstart_runs_and_is_exactly_once(sample_workspace, tmp_path, 
         sent = set(frame.loc[frame.status == "sent", "external_id"])
         roster = load_roster(sample_workspace)
         subscribed = set(roster.loc[roster.subscribed, "external_id"])
-        assert set(campaign_rows.external_id) == sent & subscribed
-        assert subscribed & set(cohort.external_ids) <= sent
-        # OneSignal ignores ids it has never seen without saying so: they are "sent" when their
-        # request reached someone, "not_reached" when it reached nobody; never anything else
-        unknown = set(cohort.external_ids) - set(roster.external_id)
-        not_reached = set(frame.loc[frame.status == "not_reached", "external_id"])
-        assert sent - subscribed <= unknown and not_reached <= unknown
-        assert unknown <= sent | not_reached
-        listed = frame.status.isin(("unsubscribed", "some_devices_unsubscribed"))
-        unsubscribed = set(frame.loc[listed, "external_id"])
-        assert unsubscribed == set(roster.external_id) & set(cohort.external_ids) - subscribed
+        # "sent" is exactly who the sandbox delivered to: the plan knew who is reachable
+        assert set(campaign_rows.external_id) == sent == subscribed & set(cohort.external_ids)
+        # OneSignal ignores ids it has never seen without saying so, and accepts people whose
+        # devices are all unsubscribed: both are known before sending and excluded
+        excluded = set(frame.loc[frame.status == "excluded", "external_id"])
+        assert excluded == set(cohort.external_ids) - subscribed
+        assert set(frame.status) == {"sent", "excluded"}
         assert (tmp_path / "campaigns.sqlite").exists()
     finally:
         client.close()

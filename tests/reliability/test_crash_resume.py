@@ -190,7 +190,8 @@ def test_sigkill_at_random_points_then_resume_delivers_everyone_exactly_once(tmp
     frame = pd.read_parquet(tmp_path / "result.parquet")
     assert len(frame) == CRASH_RECIPIENTS and frame.external_id.is_unique
     assert set(frame.loc[frame.status == "sent", "external_id"]) == reachable
-    assert set(frame.loc[frame.status == "some_devices_unsubscribed", "external_id"]) == (
+    # people with no subscribed device are known before sending: excluded, no request
+    assert set(frame.loc[frame.status == "excluded", "external_id"]) == (
         set(roster.external_id) - reachable
     )
     sent = frame[frame.status == "sent"].set_index("external_id")["notification_id"]

@@ -25,13 +25,22 @@ def official(seeded):
         yield default_api.DefaultApi(client)
 
 
+def push_to(seeded, external_ids: list[str], **fields) -> Notification:
+    """The official SDK's Notification of a push to ``external_ids`` in the seeded app."""
+    return Notification(
+        app_id=seeded.app_id,
+        include_aliases={"external_id": external_ids},
+        target_channel="push",
+        **fields,
+    )
+
+
 def test_official_sdk_creates_with_include_aliases_and_views_it(official, seeded):
     sent = official.create_notification(
-        Notification(
-            app_id=seeded.app_id,
+        push_to(
+            seeded,
+            ["ana", "off", "nobody"],
             contents={"en": "Hi {{ first_name }}"},
-            include_aliases={"external_id": ["ana", "off", "nobody"]},
-            target_channel="push",
             idempotency_key=str(uuid.uuid4()),
         )
     )
@@ -46,11 +55,10 @@ def test_official_sdk_creates_with_include_aliases_and_views_it(official, seeded
 
 def test_official_sdk_schedules_views_and_cancels(official, seeded):
     sent = official.create_notification(
-        Notification(
-            app_id=seeded.app_id,
+        push_to(
+            seeded,
+            ["ana"],
             contents={"en": "Later"},
-            include_aliases={"external_id": ["ana"]},
-            target_channel="push",
             send_after=datetime(2999, 1, 1, 9, tzinfo=UTC),
         )
     )
@@ -64,14 +72,7 @@ def test_official_sdk_schedules_views_and_cancels(official, seeded):
 
 
 def test_official_sdk_parses_the_nobody_reachable_answer(official, seeded):
-    sent = official.create_notification(
-        Notification(
-            app_id=seeded.app_id,
-            contents={"en": "x"},
-            include_aliases={"external_id": ["off"]},
-            target_channel="push",
-        )
-    )
+    sent = official.create_notification(push_to(seeded, ["off"], contents={"en": "x"}))
     assert sent.id == "" and sent.errors == ["All included players are not subscribed"]
 
 
@@ -92,13 +93,7 @@ def test_official_sdk_retry_helper_sees_replays(official, seeded):
     if not hasattr(official, "create_notification_with_retry"):
         pytest.skip("onesignal-python-api < 5.7 has no create_notification_with_retry")
     key = str(uuid.uuid4())
-    note = Notification(
-        app_id=seeded.app_id,
-        contents={"en": "x"},
-        include_aliases={"external_id": ["ana"]},
-        target_channel="push",
-        idempotency_key=key,
-    )
+    note = push_to(seeded, ["ana"], contents={"en": "x"}, idempotency_key=key)
     first = official.create_notification_with_retry(note)
     again = official.create_notification_with_retry(note)
     assert (first.was_replayed, again.was_replayed) == (False, True)
@@ -164,14 +159,7 @@ def test_official_sdk_lists_notifications_and_manages_templates(official, seeded
     assert renamed.name == "sdk-2"
     listed = official.view_templates(seeded.app_id, limit=10)
     assert made.id in [t.id for t in listed.templates]
-    sent = official.create_notification(
-        Notification(
-            app_id=seeded.app_id,
-            template_id=made.id,
-            include_aliases={"external_id": ["ana"]},
-            target_channel="push",
-        )
-    )
+    sent = official.create_notification(push_to(seeded, ["ana"], template_id=made.id))
     assert list(seeded.deliveries(sent.id).contents) == ["Yo"]
     page = official.get_notifications(seeded.app_id, limit=5)
     assert page.notifications[0].id == sent.id and page.total_count >= 1
