@@ -40,7 +40,8 @@ test-unit: $(STAMP)
 # workspace and Jupyter/IPython state in a temporary folder (never the user's ~/.jupyter).
 test-notebooks: $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	ONESIG_NB_WORKSPACE="$$tmp/workspace" IPYTHONDIR="$$tmp/ipython" \
+	ONESIG_NB_WORKSPACE="$$tmp/workspace" ONESIG_NB_CACHE_DIR="$$tmp/archive-cache" \
+	IPYTHONDIR="$$tmp/ipython" \
 	JUPYTER_CONFIG_DIR="$$tmp/jupyter-config" JUPYTER_DATA_DIR="$$tmp/jupyter-data" \
 	JUPYTER_RUNTIME_DIR="$$tmp/jupyter-runtime" MPLBACKEND=Agg \
 	$(BIN)/python -m pytest -p nbval --nbval-lax --nbval-current-env -o addopts="" \

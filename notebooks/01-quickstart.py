@@ -68,6 +68,13 @@ campaign = osn.Campaign("quickstart-cart-nudge", cohort, msg, client, journal=jo
                         test_users=["qa-you"])
 campaign.plan()
 
+# %% jupyter={"source_hidden": true} tags=["check"]
+# Check: before anything is sent, the plan knows exactly who OneSignal can reach.
+if client.sandbox is not None:
+    reach = campaign.plan().reachability
+    assert reach["reachable"] == len(truth["reachable"]), reach
+    assert reach["unknown"] == 0, reach
+
 # %% [markdown]
 # ## 3. Send: a test first, then everyone
 #
@@ -118,5 +125,7 @@ if client.sandbox is not None:
         "someone got this campaign twice"
     )
     assert delivered <= reached, "the sandbox delivered to people the journal does not count"
+    sent = set(frame[frame.status == "sent"].external_id)
+    assert sent == delivered, "'sent' must mean delivered"
     if result.notification_ids and result.complete:
         assert delivered == set(truth["reachable"]), "reachable people were left out"

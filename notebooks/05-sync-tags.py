@@ -91,6 +91,9 @@ print(osn.Campaign("vip-perk", cohort, msg, client, journal=journal).plan().pers
 in_onesignal = cohort.subset(result.to_frame().query("status != 'not_in_onesignal'").external_id)
 osn.TagSync("vip-names", in_onesignal, client, tags=["first_name"], journal=journal).run(progress=False)
 print(osn.Campaign("vip-perk", in_onesignal, msg, client, journal=journal).plan().personalization)
-a_minute_later = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
+def a_minute_later():
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
+
+
 plan = osn.Campaign("vip-perk", in_onesignal, msg, client, journal=journal, now=a_minute_later).plan()
 print(plan.personalization)

@@ -25,6 +25,8 @@ workspace = None  # None: the sample workspace (or $ONESIG_NB_WORKSPACE)
 require_key = False  # True on a schedule: no ONESIGNAL_REST_API_KEY means stop, not rehearse
 
 # %%
+from IPython.display import display
+
 import onesig_nb as osn
 from onesig_nb.samples import ensure_workspace
 

@@ -108,7 +108,9 @@ counts = results.to_frame().set_index("arm")[["people", "converters"]]
 assert counts.equals(same.to_frame().set_index("arm")[["people", "converters"]])
 expected = truth.groupby("arm").converted.sum()
 assert (counts.converters == expected.reindex(counts.index)).all()
-assert results.winner == "B" and not results.provisional
+assert not results.provisional
+if len(cohort) >= 300:  # the sample's default size: big enough for the test to find B
+    assert results.winner == "B"
 
 # %% [markdown]
 # ## Send the winner to everyone else, exactly once
@@ -116,17 +118,19 @@ assert results.winner == "B" and not results.provisional
 # `arm="auto"` applies the rule: the variant that beats the holdout after the correction, with
 # the highest lower confidence bound. When no variant qualifies it refuses and says how many
 # more people it would take; you can still name an arm (`arm="B"`). The choice is journaled, so
-# a kernel that dies mid-send resumes the same arm with the same request ids.
+# a kernel that dies mid-send resumes the same arm with the same request ids. (On a small
+# cohort the test may not be conclusive yet; then this notebook names the arm.)
 
 # %%
-winner = exp.send_winner("auto", confirm=True, progress=False)
+choice = "auto" if results.winner else "B"
+winner = exp.send_winner(choice, confirm=True, progress=False)
 winner
 
 # %% [markdown]
 # ## Run it again: nothing is sent twice
 
 # %%
-again = exp.send(confirm=True, progress=False), exp.send_winner("auto", confirm=True, progress=False)
+again = exp.send(confirm=True, progress=False), exp.send_winner(choice, confirm=True, progress=False)
 [a.requests for a in again]
 
 # %% jupyter={"source_hidden": true} tags=["check"]

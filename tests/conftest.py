@@ -11,9 +11,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +49,8 @@ def _no_real_onesignal(monkeypatch, tmp_path_factory):
         if name.startswith("ONESIGNAL_") or name == "ONESIG_NB_WORKSPACE":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ONESIG_NB_DOTENV", str(tmp_path_factory.getbasetemp() / "no-such.env"))
+    # The archive cache of parsed files stays in this run's temporary folder, never in ~/.cache.
+    monkeypatch.setenv("ONESIG_NB_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "archive-cache"))
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +76,21 @@ def sample_manifest(sample_workspace) -> dict:
     return json.loads((sample_workspace / "manifest.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def sandbox(sample_workspace):
-    """One sandbox for the session, seeded with the sample OneSignal roster."""
+@contextlib.contextmanager
+def seeded_with_roster(workspace: Path) -> Iterator[Any]:
+    """A started sandbox seeded with the OneSignal roster of the sample ``workspace``."""
     import onesig_nb as osn
     from onesig_nb.samples import load_roster
 
     with osn.Sandbox() as sb:
-        sb.add_users(load_roster(sample_workspace))
+        sb.add_users(load_roster(workspace))
+        yield sb
+
+
+@pytest.fixture(scope="session")
+def sandbox(sample_workspace):
+    """One sandbox for the session, seeded with the sample OneSignal roster."""
+    with seeded_with_roster(sample_workspace) as sb:
         yield sb
 
 

@@ -223,8 +223,14 @@ def _known(
     platforms: tuple[str, ...] | None,
     now: _dt.datetime,
     max_age: float,
+    confirm_absent: int = 0,
 ) -> tuple[dict[str, str], list[_dt.datetime], set[str]]:
-    """(states of the ids the cache knows freshly, the times used, sources used)."""
+    """(states of the ids the cache knows freshly, the times used, sources used).
+
+    An id absent from a fresh export is taken as not in OneSignal, unless at most
+    ``confirm_absent`` ids are: then they stay unknown, to be looked up one by one (people who
+    joined the app since the export must not be excluded on its word alone).
+    """
     states: dict[str, str] = {}
     times: list[_dt.datetime] = []
     sources: set[str] = set()
@@ -240,6 +246,8 @@ def _known(
             sources.add(source)
     if export is not None:
         missing = [i for i in ids if i not in states]
+        if len(missing) <= confirm_absent:
+            missing = []
         for eid in missing:
             states[eid] = "not_in_onesignal"
         if missing:
@@ -273,12 +281,13 @@ def check_reachability(
         raise ValidationError(f"reachability must be one of {MODES}, not {mode!r}.")
     if mode == "skip":
         return Reachability(dict.fromkeys(ids, "unknown"), "skip", now=now)
-    kw = dict(journal=journal, app_id=app_id, platforms=platforms, now=now, max_age=max_age)
-    states, times, sources = _known(ids, **kw)
-    todo = [i for i in ids if i not in states]
-    note = ""
     can_export = callable(getattr(client, "export_subscriptions", None))
     can_lookup = callable(getattr(client, "user_subscriptions", None))
+    confirm = lookup_max if can_lookup and mode in ("auto", "lookup") else 0
+    kw = dict(journal=journal, app_id=app_id, platforms=platforms, now=now, max_age=max_age)
+    states, times, sources = _known(ids, **kw, confirm_absent=confirm)
+    todo = [i for i in ids if i not in states]
+    note = ""
     if todo and mode != "journal":
         at = now.astimezone(_dt.UTC).isoformat(timespec="seconds")
         try:

@@ -8,6 +8,7 @@ message's templates: nobody, OneSignal (server) or us (client).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,14 +33,8 @@ class Finding:
     examples: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "message": self.message,
-            "field": self.field,
-            "count": self.count,
-            "examples": list(self.examples),
-        }
+        """Plain-JSON form: every field, in order, the examples as a list."""
+        return {**dataclasses.asdict(self), "examples": list(self.examples)}
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"

@@ -13,23 +13,17 @@ with its confidence bars and a one-line verdict.
 
 from __future__ import annotations
 
-import contextlib
-import html
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets
 
-from onesig_nb._html import ink
 from onesig_nb._words import people
-from onesig_nb.errors import OneSigNbError
-from onesig_nb.widgets.static import StaticHTMLBox
+from onesig_nb.widgets.actions import ActionPanel
 
 __all__ = ["ExperimentPanel"]
 
 
-class ExperimentPanel(StaticHTMLBox):
+class ExperimentPanel(ActionPanel):
     """Plan, send phase one, read results and send the winner of one experiment.
 
     :param experiment: a :class:`onesig_nb.Experiment`
@@ -52,11 +46,11 @@ class ExperimentPanel(StaticHTMLBox):
         base_rate: float | None = None,
         results_options: dict | None = None,
     ):
+        super().__init__()
         self.experiment = experiment
         self._source, self._event, self._window = source, event, window
         self._base_rate = base_rate
         self._results_options = dict(results_options or {})
-        self._lock = threading.Lock()
         self._pending: str | None = None  # "send" or "winner" while the confirm box is open
         self.plan_view = widgets.HTML()
         self.send_button = widgets.Button(description="Send phase one", button_style="danger")
@@ -65,36 +59,26 @@ class ExperimentPanel(StaticHTMLBox):
         )
         self.winner_button = widgets.Button(description="Send winner", button_style="danger")
         self.results_button = widgets.Button(description="Read results", icon="chart-bar")
-        self.confirm_text = widgets.Text(description="Confirm")
-        self.confirm_button = widgets.Button(
-            description="Confirm send", button_style="danger", disabled=True
-        )
-        self.cancel_button = widgets.Button(description="Cancel")
         self.confirm_box = widgets.HBox(
             [self.confirm_text, self.confirm_button, self.cancel_button],
             layout=widgets.Layout(display="none"),
         )
-        self.status = widgets.HTML()
         self.sent_view = widgets.HTML()
         self.results_view = widgets.HTML()
         self.send_button.on_click(self._on_send)
         self.winner_button.on_click(self._on_winner)
         self.results_button.on_click(self._on_results)
-        self.confirm_button.on_click(self._on_confirm)
-        self.cancel_button.on_click(self._on_cancel)
-        self.confirm_text.observe(self._on_typed, names="value")
         rows = [self.send_button, widgets.HBox([self.arm_choice, self.winner_button])]
         if source is not None:
             rows.append(self.results_button)
-        super().__init__(
-            [self.plan_view, *rows, self.confirm_box, self.status, self.sent_view,
-             self.results_view]
-        )  # fmt: skip
+        self.children = [self.plan_view, *rows, self.confirm_box, self.status, self.sent_view,
+                         self.results_view]  # fmt: skip
         self.refresh()
 
     # -- state --------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Recompute the plan and the buttons from the experiment and its journal."""
+        self.cancel_button.disabled = False  # after an action too: the next send can be cancelled
         self.plan = self.experiment.plan(base_rate=self._base_rate)
         self.plan_view.value = self.plan._repr_html_()
         phase, n = self.plan.phase, self.plan.to_send
@@ -109,8 +93,10 @@ class ExperimentPanel(StaticHTMLBox):
         self.arm_choice.disabled = self.winner_button.disabled
         self.results_button.disabled = phase == "one" and n > 0
 
-    def _say(self, text: str, kind: str | None = None) -> None:
-        self.status.value = f"<span style='color:{ink(kind)}'>{html.escape(text)}</span>"
+    def action_buttons(self) -> tuple[widgets.Button, ...]:
+        """Every button: an action runs alone."""
+        return (self.send_button, self.winner_button, self.results_button,
+                self.confirm_button, self.cancel_button)  # fmt: skip
 
     def to_html(self) -> str:
         """Static HTML of the panel: the plan, the last message, send result and results."""
@@ -125,12 +111,12 @@ class ExperimentPanel(StaticHTMLBox):
         return self.plan.to_send
 
     def _open_confirm(self, what: str) -> None:
-        if self._lock.locked():
+        if self.lock.locked():
             return
         self._pending = what
         self.confirm_text.value = ""
         self.confirm_box.layout.display = "flex"
-        self._say(
+        self.say(
             f"Type {self._expected()} (the number of people) or the experiment name "
             f"{self.experiment.name!r} to confirm."
         )
@@ -147,20 +133,15 @@ class ExperimentPanel(StaticHTMLBox):
         typed = self.confirm_text.value.strip().replace(",", "")
         return typed in (str(self._expected()), self.experiment.name.replace(",", ""))
 
-    def _on_typed(self, _change: Any = None) -> None:
-        self.confirm_button.disabled = not self._confirmed() or self._lock.locked()
-
     def _on_cancel(self, _button: Any = None) -> None:
-        self.confirm_box.layout.display = "none"
-        self.confirm_text.value = ""
+        super()._on_cancel(_button)
         self._pending = None
-        self._say("Cancelled; nothing was sent.")
 
     def _on_confirm(self, _button: Any = None) -> None:
         if self.confirm_button.disabled or not self._confirmed() or self._pending is None:
             return
         what, self._pending = self._pending, None
-        with self._one_action() as go:
+        with self.one_action() as go:
             if not go:
                 return
             self.confirm_box.layout.display = "none"
@@ -173,34 +154,13 @@ class ExperimentPanel(StaticHTMLBox):
                     self.arm_choice.value, confirm=confirm, progress=False
                 )
             self.sent_view.value = sent._repr_html_()
-            self._say(sent.headline(), "ok")
+            self.say(sent.headline(), "ok")
 
     def _on_results(self, _button: Any = None) -> None:
-        with self._one_action() as go:
+        with self.one_action() as go:
             if go:
                 res = self.experiment.results(
                     self._source, self._event, self._window, **self._results_options
                 )
                 self.results_view.value = res._repr_html_()
-                self._say(res.verdict, "ok" if res.winner else None)
-
-    @contextlib.contextmanager
-    def _one_action(self) -> Iterator[bool]:
-        """One action at a time (False for a double click); a typed error is shown in the
-        panel; afterwards the panel refreshes and the confirm button is disabled again."""
-        if not self._lock.acquire(blocking=False):
-            yield False
-            return
-        buttons = (self.send_button, self.winner_button, self.results_button,
-                   self.confirm_button, self.cancel_button)  # fmt: skip
-        try:
-            for b in buttons:
-                b.disabled = True
-            yield True
-        except OneSigNbError as exc:
-            self._say(str(exc), "error")
-        finally:
-            self._lock.release()
-            self.refresh()
-            self.confirm_button.disabled = True
-            self.cancel_button.disabled = False
+                self.say(res.verdict, "ok" if res.winner else None)

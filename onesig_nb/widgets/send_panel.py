@@ -19,12 +19,11 @@ journaled no-op anyway). :meth:`SendPanel.wait` waits for the send from code (te
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -33,7 +32,7 @@ from onesig_nb._html import ink
 from onesig_nb._words import people
 from onesig_nb.campaign.views import ACCEPTED_STATUSES, FIX_CHECKS
 from onesig_nb.errors import OneSigNbError, SendStopped
-from onesig_nb.widgets.static import StaticHTMLBox
+from onesig_nb.widgets.actions import ActionPanel
 
 __all__ = ["SendPanel", "describe_test_send", "describe_text_warnings"]
 
@@ -96,7 +95,7 @@ def describe_text_warnings(warnings: Sequence[Any]) -> str:
     )
 
 
-class SendPanel(StaticHTMLBox):
+class SendPanel(ActionPanel):
     """Plan, test, confirm and send one campaign from a notebook.
 
     :param campaign: a :class:`onesig_nb.Campaign`
@@ -105,10 +104,10 @@ class SendPanel(StaticHTMLBox):
     """
 
     def __init__(self, campaign: Any, *, report: bool = True, report_options: dict | None = None):
+        super().__init__()
         self.campaign = campaign
         self._report = report
         self._report_options = dict(report_options or {})
-        self._lock = threading.Lock()
         self._tested = False  # a test was sent from this panel: "Send another test"
         self._worker: threading.Thread | None = None  # the send running in the background
         self._stop = threading.Event()  # set by Stop: the running send starts nothing more
@@ -122,11 +121,6 @@ class SendPanel(StaticHTMLBox):
         )
         self.test_button = widgets.Button(description="Send test", icon="flask")
         self.send_button = widgets.Button(description="Send", button_style="danger")
-        self.confirm_text = widgets.Text(description="Confirm")
-        self.confirm_button = widgets.Button(
-            description="Confirm send", button_style="danger", disabled=True
-        )
-        self.cancel_button = widgets.Button(description="Cancel")
         self.warnings_view = widgets.HTML()
         self.acknowledge = widgets.Checkbox(
             value=False, description="Send it as it is", indent=False,
@@ -146,28 +140,22 @@ class SendPanel(StaticHTMLBox):
             description="Stop", icon="stop", button_style="warning",
             layout=widgets.Layout(display="none"),
         )  # fmt: skip
-        self.status = widgets.HTML()
         self.results = widgets.HTML()
         self.report_view = widgets.HTML()
         self.test_button.on_click(self._on_test)
         self.send_button.on_click(self._on_send)
-        self.confirm_button.on_click(self._on_confirm)
-        self.cancel_button.on_click(self._on_cancel)
         self.stop_button.on_click(self._on_stop)
-        self.confirm_text.observe(self._on_typed, names="value")
         self.acknowledge.observe(self._on_typed, names="value")
-        super().__init__(
-            [
-                self.plan_view,
-                widgets.HBox([self.qa_ids, self.test_button]),
-                self.send_button,
-                self.confirm_box,
-                widgets.HBox([self.progress, self.progress_text, self.stop_button]),
-                self.status,
-                self.results,
-                self.report_view,
-            ]
-        )
+        self.children = [
+            self.plan_view,
+            widgets.HBox([self.qa_ids, self.test_button]),
+            self.send_button,
+            self.confirm_box,
+            widgets.HBox([self.progress, self.progress_text, self.stop_button]),
+            self.status,
+            self.results,
+            self.report_view,
+        ]
         self.refresh()
 
     # -- state --------------------------------------------------------------------------------
@@ -194,17 +182,13 @@ class SendPanel(StaticHTMLBox):
         self.confirm_text.placeholder = f"type {n} or {self.campaign.name}" if n else ""
         if blocked:
             text = FIX_CHECKS if self.plan.errors or not self.plan.note else self.plan.note
-            self._say(text, "error")
+            self.say(text, "error")
         elif untested and not self.status.value:
-            self._say("Send a test first: this campaign needs one of this message before Send.")
+            self.say("Send a test first: this campaign needs one of this message before Send.")
 
-    def _say(self, text: str, kind: str | None = None) -> None:
-        """Show ``text`` in the colour of ``kind`` (``ok``, ``warn``, ``error``; None: plain)."""
-        self.status.value = f"<span style='color:{ink(kind)}'>{html.escape(text)}</span>"
-
-    def _set_busy(self, busy: bool) -> None:
-        for b in (self.test_button, self.send_button, self.confirm_button, self.cancel_button):
-            b.disabled = busy
+    def action_buttons(self) -> tuple[widgets.Button, ...]:
+        """The buttons that start or confirm something (Stop stays free during a send)."""
+        return (self.test_button, self.send_button, self.confirm_button, self.cancel_button)
 
     @property
     def sending(self) -> bool:
@@ -234,14 +218,14 @@ class SendPanel(StaticHTMLBox):
     # -- handlers -----------------------------------------------------------------------------
     def _on_test(self, _button: Any = None) -> None:
         ids = [i.strip() for i in self.qa_ids.value.split(",") if i.strip()]
-        with self._one_action() as go:
+        with self.one_action() as go:
             if go:
                 res = self.campaign.send_test(ids)
                 self._tested = True
-                self._say(*describe_test_send(res, ids))
+                self.say(*describe_test_send(res, ids))
 
     def _on_send(self, _button: Any = None) -> None:
-        if self.send_button.disabled or self._lock.locked():
+        if self.send_button.disabled or self.lock.locked():
             return
         self.confirm_text.value = ""
         self._warnings = tuple(self.campaign.text_warnings())
@@ -250,7 +234,7 @@ class SendPanel(StaticHTMLBox):
         self.acknowledge.layout.display = "flex" if self._warnings else "none"
         self.confirm_box.layout.display = "flex"
         tick = " and tick the box" if self._warnings else ""
-        self._say(
+        self.say(
             f"Type {self.plan.to_send} (the number of people) or the campaign name "
             f"{self.campaign.name!r}{tick} to confirm."
         )
@@ -261,25 +245,17 @@ class SendPanel(StaticHTMLBox):
             return False
         return self.acknowledge.value or not self._warnings
 
-    def _on_typed(self, _change: Any = None) -> None:
-        self.confirm_button.disabled = not self._confirmed() or self._lock.locked()
-
-    def _on_cancel(self, _button: Any = None) -> None:
-        self.confirm_box.layout.display = "none"
-        self.confirm_text.value = ""
-        self._say("Cancelled; nothing was sent.")
-
     def _on_confirm(self, _button: Any = None) -> None:
         # ipywidgets delivers a click even to a disabled button when called from code, and a
         # browser double click can queue two events: the lock makes the second one a no-op.
         if self.confirm_button.disabled or not self._confirmed():
             return
-        if not self._lock.acquire(blocking=False):
+        if not self.lock.acquire(blocking=False):
             return
         try:
-            self._set_busy(True)
+            self.set_busy(True)
             self.confirm_box.layout.display = "none"
-            self._say(f"Sending to {people(self.plan.to_send)}…")
+            self.say(f"Sending to {people(self.plan.to_send)}…")
             self.results.value = self.report_view.value = ""
             self._stop = threading.Event()
             self._started = time.monotonic()
@@ -291,7 +267,7 @@ class SendPanel(StaticHTMLBox):
             # likewise the warnings they acknowledged, not all warnings.
             acknowledge = [w.code for w in self._warnings]
             self._worker = threading.Thread(
-                target=self._send, args=(self.plan.to_send, acknowledge, self._stop),
+                target=self._run_send, args=(self.plan.to_send, acknowledge, self._stop),
                 name="onesig_nb-send", daemon=True,
             )  # fmt: skip
             self._worker.start()
@@ -299,8 +275,11 @@ class SendPanel(StaticHTMLBox):
             self._finish()
             raise
 
-    def _send(self, confirm: int, acknowledge: list[str], stop: threading.Event) -> None:
-        """The worker thread: send, show the result (or why not), then free the panel."""
+    def _run_send(self, confirm: int, acknowledge: list[str], stop: threading.Event) -> None:
+        """The worker thread: send, show the result (or why not), then free the panel.
+
+        Not named ``_send``: that is ipywidgets' own method for syncing state to the browser.
+        """
         try:
             result = self.campaign.send(
                 confirm=confirm, acknowledge=acknowledge, progress=self._progress, stop=stop
@@ -312,12 +291,12 @@ class SendPanel(StaticHTMLBox):
         except SendStopped as exc:
             if exc.result is not None:
                 self.results.value = exc.result._repr_html_()
-            self._say(f"Stopped: {exc.sent:,} sent, {exc.left:,} left; Send resumes.", "warn")
+            self.say(f"Stopped: {exc.sent:,} sent, {exc.left:,} left; Send resumes.", "warn")
         except OneSigNbError as exc:
-            self._say(str(exc), "error")
+            self.say(str(exc), "error")
         except Exception as exc:  # a worker thread has nobody to raise to: show it here
             log.exception("campaign %s: the send failed", self.campaign.name)
-            self._say(f"The send failed: {type(exc).__name__}: {exc}", "error")
+            self.say(f"The send failed: {type(exc).__name__}: {exc}", "error")
         finally:
             self._finish()
 
@@ -327,37 +306,17 @@ class SendPanel(StaticHTMLBox):
         try:
             self.refresh()
         except OneSigNbError as exc:
-            self._say(str(exc), "error")
+            self.say(str(exc), "error")
         finally:
             self.confirm_button.disabled = True
-            self._lock.release()
+            self.lock.release()
 
     def _on_stop(self, _button: Any = None) -> None:
         if not self.sending or self._stop.is_set():
             return
         self._stop.set()
         self.stop_button.description, self.stop_button.disabled = "Stopping…", True
-        self._say("Stopping: the requests in flight finish and are recorded…", "warn")
-
-    @contextlib.contextmanager
-    def _one_action(self) -> Iterator[bool]:
-        """One button action at a time: yields False when another is running (a double click).
-
-        A typed error is shown in the panel; afterwards the panel refreshes and the confirm
-        button is disabled again.
-        """
-        if not self._lock.acquire(blocking=False):
-            yield False
-            return
-        try:
-            self._set_busy(True)
-            yield True
-        except OneSigNbError as exc:
-            self._say(str(exc), "error")
-        finally:
-            self._lock.release()
-            self.refresh()
-            self.confirm_button.disabled = True
+        self.say("Stopping: the requests in flight finish and are recorded…", "warn")
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.max = max(1, total)

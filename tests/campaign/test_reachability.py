@@ -84,8 +84,12 @@ def test_the_check_is_cached_per_app_with_its_age_and_redone_when_old(sb, client
     start = sb.request_count()
     clock.at += dt.timedelta(minutes=12)
     second = Campaign("b", cohort, MSG, client, journal=j, now=clock).plan()
-    assert sb.request_count() == start  # the journal's cache, no new export
-    assert "reachability from the subscription export 12 min ago" in second.reach_text()
+    # the journal's cache, no new export: only the two ids the export lacked are looked up
+    assert sorted(sb.requests(start).path) == sorted(
+        f"/apps/{sb.app_id}/users/by/external_id/nobody-{n}" for n in (1, 2)
+    )
+    start = sb.request_count()
+    assert "12 min ago" in second.reach_text()  # the oldest answer it relies on
     assert second.reachability == first.reachability
     clock.at += dt.timedelta(seconds=MAX_AGE_SECONDS)
     Campaign("c", cohort, MSG, client, journal=j, now=clock).plan()
@@ -149,3 +153,30 @@ def test_earlier_answers_in_the_journal_are_used_without_any_request(journal):
     assert "earlier answers in the journal" in plan.reach_text()
     res = camp.send(progress=False)
     assert res.summary["excluded"] == 1 and res.summary["accepted_unconfirmed"] == 2
+
+
+def test_people_who_joined_since_the_export_are_looked_up_not_excluded(tmp_path):
+    """An export says who existed then; a few ids it lacks are checked one by one, so people
+    who joined the app since are reached rather than excluded on the export's word."""
+    import pandas as pd
+
+    import onesig_nb as osn
+
+    with osn.Sandbox() as sb:
+        sb.add_users([{"external_id": f"old-{i}", "platform": "android"} for i in range(30)])
+        journal = tmp_path / "j.sqlite"
+        with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url, rate_limits=False) as client:
+            old = osn.Cohort.from_frame(
+                pd.DataFrame({"external_id": [f"old-{i}" for i in range(30)]})
+            )
+            msg = osn.Message("Hi")
+            assert (
+                osn.Campaign("first", old, msg, client, journal=journal)
+                .plan()
+                .reachability["reachable"]
+                == 30
+            )  # 30 > the lookup limit: this used the export
+            sb.add_users([{"external_id": "newcomer", "platform": "ios"}])
+            both = osn.Cohort.from_frame(pd.DataFrame({"external_id": ["old-1", "newcomer"]}))
+            reach = osn.Campaign("second", both, msg, client, journal=journal).plan().reachability
+            assert reach["reachable"] == 2 and reach.get("not_in_onesignal", 0) == 0

@@ -3,23 +3,12 @@ and its client, and a small cohort with the variants every test uses."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
 
-
-def _suite_conftest():
-    """tests/conftest.py (tests/ is not a package, so load it by path) for ``require``."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_onesig_suite_conftest_experiment", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-require = _suite_conftest().require
+from tests.conftest import seeded_with_roster
 
 #: The audience whose members the sandbox tests split (about 50 people in the sample).
 AUDIENCE = "cart_abandoners"
@@ -36,11 +25,7 @@ def workspace(sample_workspace, tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def seeded_sandbox(sample_workspace):
     """A sandbox of this module, seeded with the sample roster."""
-    import onesig_nb as osn
-    from onesig_nb.samples import load_roster
-
-    with osn.Sandbox() as sb:
-        sb.add_users(load_roster(sample_workspace))
+    with seeded_with_roster(sample_workspace) as sb:
         yield sb
 
 

@@ -4,19 +4,14 @@ simulated truth (events before a person's own send, or after their window, never
 
 from __future__ import annotations
 
-import os
-import secrets
-
 import pandas as pd
 import pytest
 
 import onesig_nb as osn
 from onesig_nb.campaign.assignment import HOLDOUT
 from onesig_nb.samples import simulate_conversions
+from tests import postgres
 
-from .conftest import require
-
-DEFAULT_PG_URL = "postgresql+psycopg://onesig:onesig@127.0.0.1:5432/postgres"
 LIFT = {"A": 0.0, "B": 0.5}
 
 
@@ -87,51 +82,21 @@ def test_an_unknown_event_is_refused_with_a_did_you_mean(measured, workspace):
 def pg_url(workspace):
     """A fresh PostgreSQL database holding the workspace's tracks table (skips without a
     server outside CI)."""
-    url = os.environ.get("ONESIG_NB_TEST_PG_URL") or DEFAULT_PG_URL
-    try:
-        import psycopg  # noqa: F401
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(url, isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 3})  # fmt: skip
-        with admin.connect() as con:
-            con.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        require(False, f"PostgreSQL not reachable at {url.split('@')[-1]}: {exc}")
-    yield admin, url
+    with postgres.scratch_database(
+        postgres.server_url(), workspace / "warehouse.duckdb",
+        schema="web_source", tables=["tracks"], prefix="onesig_exp_",
+    ) as url:  # fmt: skip
+        yield url
 
 
 def test_postgresql_agrees_with_the_archive(measured, workspace, pg_url):
-    import duckdb
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     exp, _, later = measured
-    admin, url = pg_url
-    name = f"onesig_exp_{secrets.token_hex(4)}"
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
-    db_url = make_url(url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(db_url)
-    try:
-        src = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
-        tracks = src.sql("SELECT * FROM tracks").df()
-        src.close()
-        with engine.begin() as con:
-            con.execute(text('CREATE SCHEMA "web_source"'))
-        tracks.to_sql("tracks", engine, schema="web_source", index=False, chunksize=5_000)
+    from_pg = exp.results(pg_url, window="72h", as_of=later, clicks=False)
+    from_archive = exp.results(workspace / "segment-logs", window="72h", as_of=later,
+                               clicks=False)  # fmt: skip
 
-        from_pg = exp.results(db_url, window="72h", as_of=later, clicks=False)
-        from_archive = exp.results(workspace / "segment-logs", window="72h", as_of=later,
-                                   clicks=False)  # fmt: skip
-
-        pd.testing.assert_frame_equal(_counts(from_pg), _counts(from_archive))
-        assert _counts(from_pg).loc[HOLDOUT, "people"] > 0
-    finally:
-        engine.dispose()
-        with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    pd.testing.assert_frame_equal(_counts(from_pg), _counts(from_archive))
+    assert _counts(from_pg).loc[HOLDOUT, "people"] > 0
 
 
 def test_a_frame_of_events_is_a_source_too(measured):

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -112,25 +113,32 @@ def _copy_pair(stem, tmp_path):
         shutil.copy(NOTEBOOKS / name, tmp_path / name)
 
 
-def test_a_pair_out_of_step_is_named(tmp_path):
-    stem = "01-quickstart"
-    _copy_pair(stem, tmp_path)
-    assert nbtools.out_of_step(stem, tmp_path) == []  # an untouched copy is in step
-    py = tmp_path / f"{stem}.py"
+def _edit_source(folder: Path, stem: str) -> None:
+    py = folder / f"{stem}.py"
     py.write_text(py.read_text().replace("In ten cells", "In eleven cells"), encoding="utf-8")
-    found = nbtools.out_of_step(stem, tmp_path)
-    assert len(found) == 1 and "cell 0 source differs" in found[0]
 
 
-def test_a_tag_changed_on_one_side_only_is_out_of_step(tmp_path):
-    stem = "07-scheduled-campaign"
-    _copy_pair(stem, tmp_path)
-    ipynb = tmp_path / f"{stem}.ipynb"
+def _drop_parameters_tag(folder: Path, stem: str) -> None:
+    ipynb = folder / f"{stem}.ipynb"
     nb = nbformat.read(ipynb, as_version=4)
     nb.cells[1].metadata["tags"] = []  # the papermill parameters cell loses its tag
     nbformat.write(nb, ipynb)
+
+
+@pytest.mark.parametrize(
+    ("stem", "edit", "named"),
+    [
+        ("01-quickstart", _edit_source, "cell 0 source differs"),
+        ("07-scheduled-campaign", _drop_parameters_tag, "cell 1 metadata differs"),
+    ],
+    ids=["source-edited-in-the-py", "tag-dropped-in-the-ipynb"],
+)
+def test_a_cell_changed_on_one_side_only_is_named(tmp_path, stem, edit, named):
+    _copy_pair(stem, tmp_path)
+    assert nbtools.out_of_step(stem, tmp_path) == []  # an untouched copy is in step
+    edit(tmp_path, stem)
     found = nbtools.out_of_step(stem, tmp_path)
-    assert len(found) == 1 and "cell 1 metadata differs" in found[0]
+    assert len(found) == 1 and named in found[0]
 
 
 def test_a_cell_added_to_one_side_only_is_out_of_step(tmp_path):

@@ -58,8 +58,16 @@ def api(seeded):
 
 
 @pytest.fixture
-def fresh_api(fresh_sandbox):
-    fresh_sandbox.add_users(SEED_USERS)
+def fresh_users() -> list[dict]:
+    """Who ``fresh_api``'s sandbox holds: :data:`SEED_USERS`, unless a test module overrides
+    this fixture with people of its own."""
+    return SEED_USERS
+
+
+@pytest.fixture
+def fresh_api(fresh_sandbox, fresh_users):
+    """Raw HTTP against a sandbox of the test's own, seeded with ``fresh_users``."""
+    fresh_sandbox.add_users(fresh_users)
     client = Api(fresh_sandbox)
     yield client
     client.http.close()

@@ -13,8 +13,6 @@ import pytest
 
 from onesig_nb.sandbox import limits
 
-from .conftest import Api
-
 PEOPLE = [
     {"external_id": "gold", "platform": "ios", "tags": {"tier": "gold", "ltv": "250"}},
     {"external_id": "silver", "platform": "android", "tags": {"tier": "silver", "ltv": "90"}},
@@ -24,16 +22,23 @@ PEOPLE = [
 
 
 @pytest.fixture
-def api(fresh_sandbox):
-    fresh_sandbox.add_users(PEOPLE)
-    client = Api(fresh_sandbox)
-    yield client
-    client.http.close()
+def fresh_users():
+    return PEOPLE
+
+
+@pytest.fixture
+def api(fresh_api):
+    """What this module's tests call ``api``: a sandbox of the test's own holding PEOPLE."""
+    return fresh_api
+
+
+def _post(api, **fields):
+    """POST /notifications (current API) of a body with the sandbox's app_id and ``fields``."""
+    return api.current("POST", "/notifications", {"app_id": api.sb.app_id, **fields})
 
 
 def _send(api, **fields):
-    body = {"app_id": api.sb.app_id, "contents": {"en": "Hi"}, **fields}
-    return api.current("POST", "/notifications", body)
+    return _post(api, **{"contents": {"en": "Hi"}, **fields})
 
 
 def _reached(api, r) -> set[str]:
@@ -150,20 +155,11 @@ def test_templates_crud_and_a_push_from_a_template(api):
     assert upd.json()["name"] == "welcome-2" and upd.json()["content"]["headings"]
     listed = api.current("GET", "/templates", params=q).json()
     assert listed["total_count"] == 1 and listed["templates"][0]["id"] == tid
-    sent = api.current(
-        "POST",
-        "/notifications",
-        {"app_id": sb.app_id, "template_id": tid, "custom_data": {"code": "X1"},
-         "include_aliases": {"external_id": ["gold"]}},
-    )  # fmt: skip
+    gold = {"external_id": ["gold"]}
+    sent = _post(api, template_id=tid, custom_data={"code": "X1"}, include_aliases=gold)
     row = sb.deliveries(sent.json()["id"]).iloc[0]
     assert (row.heading, row.contents) == ("Welcome", "Hi you, X1")
-    own = api.current(
-        "POST",
-        "/notifications",
-        {"app_id": sb.app_id, "template_id": tid, "headings": {"en": "Mine"},
-         "include_aliases": {"external_id": ["gold"]}},
-    )  # fmt: skip
+    own = _post(api, template_id=tid, headings={"en": "Mine"}, include_aliases=gold)
     assert sb.deliveries(own.json()["id"]).iloc[0].heading == "Mine"
     missing = _send(api, template_id="00000000-0000-4000-8000-000000000000",
                     include_aliases={"external_id": ["gold"]})  # fmt: skip

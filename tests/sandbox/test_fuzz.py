@@ -8,18 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import onesig_nb as osn
+from tests.strategies import json_values
 
-json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30),
-)  # fmt: skip
-json_value = st.recursive(
-    json_leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=10), inner, max_size=5)
-    ),
-    max_leaves=20,
-)
+json_value = json_values(int_bits=70, text_size=30, key_size=10, items=5, leaves=20)
 FIELDS = [
     "app_id", "contents", "headings", "subtitle", "url", "include_aliases", "target_channel",
     "include_external_user_ids", "channel_for_external_user_ids", "included_segments", "buttons",

@@ -82,6 +82,10 @@ def test_resolver_rejects_a_body_of_the_wrong_shape():
 def test_current_notification_responses_match_v11(api):
     sb = api.sb
     push, one = "/notifications?c=push", "/notifications/{message_id}?app_id={app_id}"
+
+    def by_id(method: str, nid: str):
+        return api.current(method, f"/notifications/{nid}", params={"app_id": sb.app_id})
+
     sent = api.push(["ana"], idempotency_key=str(uuid.uuid4()))
     check(V11, push, "post", sent)
     check(V11, push, "post", api.push(["ana", "off"]))  # with invalid_aliases
@@ -89,28 +93,12 @@ def test_current_notification_responses_match_v11(api):
     check(V11, push, "post", api.push(["ana"], contents={"es": "x"}))  # 400
     check(V11, push, "post", api.current("POST", "/notifications", {}, auth="Key nope"))  # 403
     nid = sent.json()["id"]
-    check(
-        V11, one, "get", api.current("GET", f"/notifications/{nid}", params={"app_id": sb.app_id})
-    )
-    check(
-        V11,
-        one,
-        "delete",
-        api.current("DELETE", f"/notifications/{nid}", params={"app_id": sb.app_id}),
-    )  # 400: already delivered
+    check(V11, one, "get", by_id("GET", nid))
+    check(V11, one, "delete", by_id("DELETE", nid))  # 400: already delivered
     later = api.push(["ana"], send_after="2999-01-01T00:00:00Z").json()["id"]
-    check(
-        V11, one, "get", api.current("GET", f"/notifications/{later}", params={"app_id": sb.app_id})
-    )
-    check(
-        V11,
-        one,
-        "delete",
-        api.current("DELETE", f"/notifications/{later}", params={"app_id": sb.app_id}),
-    )  # 200
-    check(
-        V11, one, "delete", api.current("DELETE", "/notifications/x", params={"app_id": sb.app_id})
-    )
+    check(V11, one, "get", by_id("GET", later))
+    check(V11, one, "delete", by_id("DELETE", later))  # 200
+    check(V11, one, "delete", by_id("DELETE", "x"))
 
 
 def test_current_user_responses_match_v11_and_v1(api):

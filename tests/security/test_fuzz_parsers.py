@@ -21,24 +21,12 @@ from onesig_nb.onesignal.dialects import (
     invalid_ids,
 )
 from onesig_nb.onesignal.models import NotificationRequest, NotificationResponse, NotificationStats
+from tests import strategies
 
 APP_ID = "5eb5a37e-b458-11e3-ac11-000c2940e62c"
 KEY = "os_v2_app_fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz"
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**63), max_value=2**63),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20),
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
+json_values = strategies.json_values(int_bits=63, text_size=20, key_size=12, items=4, leaves=12)
 #: keys the parsers look at, so fuzzed bodies hit them often
 KNOWN = [
     "id",
