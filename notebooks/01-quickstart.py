@@ -65,7 +65,7 @@ MessagePreview(msg, cohort, app_name="Shop")
 # %%
 journal = ws / "journals" / f"{client.app_id}.sqlite"
 campaign = osn.Campaign("quickstart-cart-nudge", cohort, msg, client, journal=journal,
-                        test_users=["qa-you"])
+                        test_users=["qa-you"], require_test=True)
 campaign.plan()
 
 # %% jupyter={"source_hidden": true} tags=["check"]
@@ -78,7 +78,8 @@ if client.sandbox is not None:
 # %% [markdown]
 # ## 3. Send: a test first, then everyone
 #
-# Click **Send test**, check the test phone, then click **Send** and confirm. If the campaign was
+# Click **Send test**, check the test phone, then click **Send** and confirm (Send waits for a
+# test of this very message: `require_test=True`). If the campaign was
 # already sent (say, you opened this page before), the panel says so and sends nothing.
 
 # %%

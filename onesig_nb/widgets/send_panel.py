@@ -166,9 +166,12 @@ class SendPanel(ActionPanel):
         n = self.plan.to_send
         blocked = bool(self.plan.errors) or self.plan.state in ("conflict", "blocked")
         if self.plan.state == "sent":
+            # a state, not a danger: green and disabled
             self.send_button.description = "Already sent"
+            self.send_button.button_style = "success"
         else:
             self.send_button.description = f"Send to {people(n)}"
+            self.send_button.button_style = "danger"
         untested = self.campaign.require_test and n > 0 and not self.campaign.tested()
         self.send_button.disabled = blocked or n == 0 or untested
         self.send_button.tooltip = (

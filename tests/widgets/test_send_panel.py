@@ -76,6 +76,7 @@ def test_send_then_double_click_makes_zero_new_requests(panel, sb):
     assert panel.progress.value == N
     assert "sent" in panel.results.value and "<img" in panel.report_view.value
     assert panel.send_button.disabled and panel.send_button.description == "Already sent"
+    assert panel.send_button.button_style == "success"  # a state, not an error
     after = sb.request_count()
     panel.confirm_button.click()
     panel.confirm_button.click()
