@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from onesig_nb._times import positive_duration, utc_instant
 from onesig_nb.campaign.assignment import HOLDOUT, RESERVED_ARMS, REST, ExperimentRecords, assign
 from onesig_nb.campaign.batches import as_cohort
 from onesig_nb.campaign.campaign import Campaign
@@ -123,32 +124,6 @@ def _check_share(name: str, value: Any, *, allow_zero: bool) -> float:
             f"{name} must be a share of the cohort {span}, e.g. {name}=0.1, not {value!r}."
         )
     return float(value)
-
-
-def _utc(value: Any, what: str):
-    import pandas as pd
-
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{what} must be an instant (ISO text or datetime): {exc}") from None
-    if pd.isna(ts):
-        raise ValidationError(f"{what} must be an instant, not {value!r}.")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _window(value: Any):
-    import pandas as pd
-
-    try:
-        window = pd.Timedelta(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"window must be a duration such as '72h' or '3 days', not {value!r} ({exc})."
-        ) from None
-    if pd.isna(window) or window <= pd.Timedelta(0):
-        raise ValidationError(f"window must be a positive duration such as '72h', not {value!r}.")
-    return window
 
 
 class Experiment:
@@ -629,8 +604,8 @@ class Experiment:
         """
         import pandas as pd
 
-        window_td = _window(window)
-        now = _utc(as_of, "as_of") if as_of is not None else pd.Timestamp.now(tz="UTC")
+        window_td = positive_duration(window, name="window")
+        now = utc_instant(as_of, name="as_of") if as_of is not None else pd.Timestamp.now(tz="UTC")
         exposed = self.exposures()
         if exposed.empty:
             raise ValidationError(

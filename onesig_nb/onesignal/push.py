@@ -110,17 +110,12 @@ def batch_key(
     twice); any change of ids, payload or platforms gives a new one (it is sent, not replayed).
     A key that is not a UUID is turned into one (uuid5 of its text).
     """
-    try:
-        namespace = uuid.UUID(str(idempotency_key))
-    except ValueError:
-        namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"onesig_nb:{idempotency_key}")
     content = {
         "ids": sorted(external_ids),
         "p": payload,
         "pl": sorted(platforms) if platforms is not None else None,
     }
-    text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
-    return str(uuid.uuid5(namespace, _sha256(text)))
+    return _key_under(idempotency_key, content)
 
 
 def audience_key(
@@ -138,10 +133,6 @@ def audience_key(
     A resend with the same key, audience and payload is replayed (never delivered twice);
     another audience or payload under the same key is a new push and is sent.
     """
-    try:
-        namespace = uuid.UUID(str(idempotency_key))
-    except ValueError:
-        namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"onesig_nb:{idempotency_key}")
     content = {
         "in": sorted(included_segments),
         "ex": sorted(excluded_segments),
@@ -149,6 +140,16 @@ def audience_key(
         "p": payload,
         "pl": sorted(platforms) if platforms is not None else None,
     }
+    return _key_under(idempotency_key, content)
+
+
+def _key_under(idempotency_key: str, content: Mapping[str, Any]) -> str:
+    """``uuid5(namespace, sha256(content))``: the namespace is the caller's key when it is a
+    UUID, else a UUID derived from it. The bytes are fixed: journals hold these keys."""
+    try:
+        namespace = uuid.UUID(str(idempotency_key))
+    except ValueError:
+        namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"onesig_nb:{idempotency_key}")
     text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
     return str(uuid.uuid5(namespace, _sha256(text)))
 

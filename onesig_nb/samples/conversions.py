@@ -32,6 +32,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from onesig_nb._times import positive_duration
 from onesig_nb.errors import ValidationError
 from onesig_nb.samples.archive import GZIP_LEVEL
 from onesig_nb.samples.formats import JSON_OPTS, iso
@@ -193,14 +194,7 @@ def simulate_conversions(
             f"are {', '.join(map(repr, sorted(set(frame['arm']))))}."
         )
     rates = {arm: _check_rate(f"base_rate + lift[{arm!r}]", base + lift[arm]) for arm in lift}
-    try:
-        span = pd.Timedelta(within)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"within must be a duration such as '24h', not {within!r}: {exc}"
-        ) from None
-    if not span > pd.Timedelta(0):
-        raise ValidationError(f"within must be a positive duration such as '24h', not {within!r}.")
+    span = positive_duration(within, name="within", example="24h")
     reached = frame["arm"].isin(list(lift))
     if delivered is not None:
         reached &= frame["external_id"].isin(set(delivered["external_id"].astype(str)))
