@@ -63,6 +63,10 @@ VERSIONED = (
     "python-liquid",
     "onesignal-python-api",
     "onesignal-sdk",
+    "pyarrow",
+    "pyspark",
+    "sqlglot",
+    "boto3",
 )
 
 
@@ -129,17 +133,46 @@ class Measured:
     stderr: str
 
 
+#: Printed to stderr by every measured child at exit: its own peak RSS (``VmHWM``, kB).
+HWM_MARKER = "__bench_vmhwm_kb__="
+#: Prepended to a measured child's code. ``ru_maxrss`` from ``os.wait4`` is not enough on Linux:
+#: exec keeps the *parent's* peak RSS as the child's starting ``maxrss``, so a child started by
+#: a bench process that had just generated a workspace (1.6 GB) reported 1.6 GB. ``VmHWM`` is
+#: the high-water mark of the child's own address space since its exec.
+_HWM_PROLOGUE = (
+    "import atexit as _a, sys as _s\n"
+    "def _hwm():\n"
+    "    try:\n"
+    "        for _l in open('/proc/self/status'):\n"
+    "            if _l.startswith('VmHWM:'):\n"
+    f"                _s.stderr.write('\\n{HWM_MARKER}' + _l.split()[1] + '\\n')\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "_a.register(_hwm)\n"
+)
+
+
+def _child_hwm_mb(stderr: str) -> float | None:
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(HWM_MARKER):
+            try:
+                return int(line[len(HWM_MARKER) :]) / 1024.0
+            except ValueError:
+                return None
+    return None
+
+
 def run_python(code: str, *args: str, env: dict[str, str] | None = None) -> Measured:
     """Run ``code`` in a fresh ``python -c`` and measure it with ``os.wait4``.
 
     The child prints one JSON document on its last stdout line; it becomes ``.result``.
-    Peak RSS is ``ru_maxrss`` of that child (kilobytes on Linux).
+    Peak RSS is the child's own ``VmHWM`` (see ``_HWM_PROLOGUE``), else ``ru_maxrss``.
     """
     full_env = dict(os.environ)
     full_env.update(env or {})
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-c", _HWM_PROLOGUE + code, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=str(ROOT),
@@ -159,13 +192,15 @@ def run_python(code: str, *args: str, env: dict[str, str] | None = None) -> Meas
             result = json.loads(lines[-1])
         except ValueError:
             result = None
+    text = err.decode(errors="replace")
+    hwm = _child_hwm_mb(text)
     return Measured(
         wall=wall,
         cpu=usage.ru_utime + usage.ru_stime,
-        peak_mb=usage.ru_maxrss / 1024.0,
+        peak_mb=hwm if hwm is not None else usage.ru_maxrss / 1024.0,
         returncode=proc.returncode,
         result=result,
-        stderr=err.decode(errors="replace")[-4000:],
+        stderr=text[-4000:],
     )
 
 

@@ -189,6 +189,8 @@ def load_cohort(
     as_of: Any = None,
     kind: str | None = None,
     schema: str | None = None,
+    cache: Any = True,
+    engine: Any = None,
 ) -> Cohort:
     """Load the members of one audience (with their latest traits) from ``source``.
 
@@ -197,12 +199,20 @@ def load_cohort(
     names to keep (default: all identify traits except audience flags). ``as_of``: membership
     at a past instant (archives and warehouses; traits stay the latest). ``kind`` overrides
     source detection; ``schema`` picks the warehouse schema (e.g. an ``engage_...`` one).
+    ``cache`` (archives): each parsed file is kept as Parquet so the next load parses only new
+    or changed files (``True``: ``$ONESIG_NB_CACHE_DIR`` or ``~/.cache/onesig_nb``; a folder
+    path: there; ``False``: no cache). ``cohort.report`` says what came from the cache.
+    Archives in S3 load in place: ``s3://bucket/segment-logs/<source-id>/``, with credentials
+    from the standard AWS chain and ``AWS_ENDPOINT_URL`` for S3-compatible stores.
+    ``engine``: a pyspark ``SparkSession`` runs the same rule as Spark SQL on a path or a Spark
+    DataFrame of Segment messages (for archives beyond one machine); only members and their
+    traits are collected.
     Raises :class:`~onesig_nb.errors.SourceError` (or its subclass ``AudienceNotFound``).
     """
     started = time.perf_counter()
     loaded = load_source(
         source, audience=audience, id_type=id_type, traits=traits, as_of=as_of, kind=kind,
-        schema=schema,
+        schema=schema, cache=cache, engine=engine,
     )  # fmt: skip
     frame, report = loaded.frame, loaded.report
     if not loaded.sorted:
@@ -234,6 +244,8 @@ def list_audiences(
     kind: str | None = None,
     schema: str | None = None,
     raw_columns: bool = False,
+    cache: Any = True,
+    engine: Any = None,
 ) -> pd.DataFrame:
     """The audiences present in ``source``, one row each: ``audience``, ``members``, counts.
 
@@ -241,8 +253,12 @@ def list_audiences(
     e.g. "left the audience (latest event = false)". ``raw_columns=True`` keeps the
     machine-readable names instead (``latest_false``, ``no_id_people``, ... : the keys of
     ``cohort.report.to_dict()["counts"]``), which is what code should index.
+    ``cache`` and ``engine``: as for :func:`load_cohort`.
     """
-    table = list_source_audiences(source, id_type=id_type, as_of=as_of, kind=kind, schema=schema)
+    table = list_source_audiences(
+        source, id_type=id_type, as_of=as_of, kind=kind, schema=schema, cache=cache,
+        engine=engine,
+    )  # fmt: skip
     if raw_columns:
         return table
     hidden = ["after_as_of"] if as_of is None else []  # always 0 without as_of

@@ -6,7 +6,8 @@
   (analytics.js) source and an Engage (personas) source, gzipped NDJSON, 30 days of history;
 - ``batch/batch-NNN.json``: a few analytics-python ``/v1/batch`` bodies from a backend;
 - ``engage-csv/<audience>-{formatted,unformatted}.csv``: Engage "Download CSV" snapshots;
-- ``warehouse.duckdb``: Segment warehouse tables derived from the same event stream;
+- ``warehouse.duckdb``: Segment warehouse tables derived from the same event stream, and the
+  Profiles Sync tables (merged identities, profile traits) in the schema ``profiles_sync``;
 - ``onesignal-users.csv``: the OneSignal roster (external_id = Segment userId);
 - ``manifest.json``: who is in which audience, from the generator's own model of the world.
 
@@ -46,6 +47,7 @@ from onesig_nb.samples.ids import B62, HEX, Ids
 from onesig_nb.samples.manifest import ground_truth, load_manifest, write_manifest
 from onesig_nb.samples.membership import make_timelines
 from onesig_nb.samples.people import make_people
+from onesig_nb.samples.profiles_sync import write_profiles_sync
 from onesig_nb.samples.roster import load_roster, write_roster
 from onesig_nb.samples.workspace import (
     MAX_USERS,
@@ -85,6 +87,7 @@ def _generate(ws: Path, users: int, seed: int) -> dict[str, Any]:
     add_duplicates(rng, web, 0.003)
     add_duplicates(rng, engage, 0.015)
     archive = write_archive(ws, rng, people, web, engage)
+    write_profiles_sync(ws / "warehouse.duckdb", people, timelines)  # draws no random numbers
     batch_messages = write_batches(ws, rng, people)
     roster = write_roster(ws, rng, people)
     audiences, member_profiles = ground_truth(people, timelines, roster)

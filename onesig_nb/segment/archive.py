@@ -1,11 +1,15 @@
-"""Segment archives (S3 ``.gz`` NDJSON, ``.jsonl``, captured ``/v1/batch`` bodies) read by DuckDB.
+"""Segment archives (S3 ``.gz`` NDJSON, ``.jsonl``, captured ``/v1/batch`` bodies) parsed by DuckDB.
 
-One scan reads every file with an explicit schema of only the needed columns (``traits`` and
-``properties`` typed JSON) into a temporary table ``raw``: Engage audience messages keep their
-ids, times and value; identifies keep their traits; every other message keeps only a marker so
-the report can count it. Lines DuckDB cannot read come back as all-NULL rows; only the files
-that have some are re-read in Python to find the line numbers. A file DuckDB cannot decompress
-is skipped and reported (or, if no file can be blamed, a :class:`SourceError` is raised).
+One scan reads a set of files with an explicit schema of only the needed columns (``traits``
+and ``properties`` typed JSON) into a temporary table: Engage audience messages keep their ids,
+times and value; identifies keep their traits; every other message keeps only a marker so it
+can be counted. With a persistent archive cache (:mod:`onesig_nb.segment.cache`) the kept rows
+are then written from that table as one Parquet folder per file, so a later load reads them
+back instead of parsing again; :mod:`onesig_nb.segment.archive_set` queries both.
+
+Lines DuckDB cannot read come back as all-NULL rows; only the files that have some are re-read
+in Python to find the line numbers. A file DuckDB cannot decompress is skipped and reported (or,
+if no file can be blamed, a :class:`SourceError` is raised).
 
 A message without a readable ``timestamp`` is ordered (and compared with ``as_of``) by its
 ``receivedAt``, Segment's own fallback clock, rather than sorting before every dated message.
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import glob as globlib
 import gzip
+import hashlib
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,19 +30,33 @@ from typing import Any
 import orjson
 
 from onesig_nb.errors import SourceError
-from onesig_nb.segment.membership import AUDIENCE_CLASSES_SQL, DuckDBRunner, quote_literal
-from onesig_nb.segment.report import LoadReport, Skipped
+from onesig_nb.segment.cache import CacheEntry
+from onesig_nb.segment.listing import ARCHIVE_SUFFIXES, ArchiveFile, is_archive_name
+from onesig_nb.segment.membership import AUDIENCE_CLASSES_SQL, quote_literal
 
-__all__ = ["ARCHIVE_SUFFIXES", "ArchiveSet", "collect_archive_files", "is_glob", "open_duckdb"]
+__all__ = [
+    "ARCHIVE_SUFFIXES",
+    "PARSED_TABLE",
+    "ROW_COLUMNS",
+    "ROW_TYPES",
+    "Parsed",
+    "Parser",
+    "collect_archive_files",
+    "is_glob",
+    "open_duckdb",
+    "parser_digest",
+]
 
 log = logging.getLogger("onesig_nb.segment")
 
-ARCHIVE_SUFFIXES = (".gz", ".jsonl", ".ndjson", ".json")
 DUCKDB_THREADS = 2
 #: Bytes read to tell a batch body from NDJSON.
 SNIFF_BYTES = 65_536
 #: Files read one by one to find the culprit after DuckDB failed on the whole set.
 MAX_RETRIES = 20
+#: Rows written to the cache's Parquet per COPY: DuckDB's default Parquet row group size
+#: (``ROW_GROUP_SIZE`` 122,880), so memory stays bounded by one row group's worth per write.
+COPY_BATCH_ROWS = 122_880
 
 # Column schema for NDJSON messages: only what membership and traits need.
 _NDJSON_COLUMNS = (
@@ -45,6 +65,26 @@ _NDJSON_COLUMNS = (
     "'traits': 'JSON', 'properties': 'JSON', "
     "'context': 'STRUCT(personas STRUCT(computation_class VARCHAR, computation_key VARCHAR))'}"
 )
+
+
+#: The columns of a parsed message row, in order (what the cache's Parquet folders hold).
+ROW_COLUMNS = (
+    "type", "message_id", "user_id", "anonymous_id", "ts", "received_at", "cclass", "ckey", "val",
+    "traits",
+)  # fmt: skip
+#: Their DuckDB types, in the same order.
+ROW_TYPES = (
+    "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMPTZ", "TIMESTAMPTZ", "VARCHAR", "VARCHAR",
+    "VARCHAR", "JSON",
+)  # fmt: skip
+#: Names the layout of the rows below; part of :func:`parser_digest`.
+ROWS_LAYOUT = "rows-v2:" + ",".join(ROW_COLUMNS)
+#: The temporary table a parse fills: ``fid`` (the file's index in the parse) + ROW_COLUMNS.
+#: A message that is neither an identify nor an audience message keeps only ``type = ''`` (it
+#: is counted, nothing more); an unreadable line has ``type`` NULL.
+PARSED_TABLE = "parsed"
+#: The temporary table mapping each parsed file's path (as DuckDB reports it) to its ``fid``.
+_FILES_TABLE = "parsed_files"
 
 
 def open_duckdb(database: str = ":memory:", *, read_only: bool = False) -> Any:
@@ -79,9 +119,7 @@ def collect_archive_files(source: str | Path) -> list[Path]:
         if path.is_file():
             return [path]  # one file named explicitly: read it whatever its suffix
         found = [p for p in path.rglob("*") if p.is_file()]
-    files = sorted(
-        p for p in found if p.suffix.lower() in ARCHIVE_SUFFIXES and p.name != "manifest.json"
-    )
+    files = sorted(p for p in found if is_archive_name(str(p)))
     if not files:
         raise SourceError(
             f"No Segment archive files in {text}: expected .gz NDJSON (the S3 layout "
@@ -140,7 +178,6 @@ def _message_columns(get: dict[str, str], personas: tuple[str, str]) -> str:
     relevant = f"({get['type']} = 'identify' OR {cls} IN ({AUDIENCE_CLASSES_SQL}))"
     keep = f"CASE WHEN {relevant} THEN"
     return f"""
-        CASE WHEN {get["type"]} IS NULL THEN filename END AS filename,
         CASE WHEN {relevant} THEN {get["type"]} WHEN {get["type"]} IS NULL THEN NULL ELSE '' END
             AS type,
         {keep} {get["messageId"]} END AS message_id,
@@ -173,83 +210,132 @@ _BATCH_PERSONAS = (
 )
 
 
+def parser_digest() -> str:
+    """A digest of everything that decides what a parsed file's rows hold (the cache key's
+    ``parser`` part: changing the parsing code invalidates cached files)."""
+    text = "\0".join(
+        (
+            ROWS_LAYOUT,
+            _NDJSON_COLUMNS,
+            _message_columns(_NDJSON_GET, _NDJSON_PERSONAS),
+            _message_columns(_BATCH_GET, _BATCH_PERSONAS),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _fid_runs(stats: dict[int, tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Consecutive file indexes grouped into runs of about :data:`COPY_BATCH_ROWS` kept rows."""
+    runs: list[tuple[int, int]] = []
+    start, rows = None, 0
+    for fid in sorted(f for f, (_, _, kept) in stats.items() if kept):
+        if start is None:
+            start, rows = fid, 0
+        rows += stats[fid][2]
+        if rows >= COPY_BATCH_ROWS:
+            runs.append((start, fid))
+            start = None
+    if start is not None:
+        runs.append((start, max(stats)))
+    return runs
+
+
+def _with_fid(select: str) -> str:
+    """``select`` (which has a ``filename`` column) as parsed rows: each file's ``fid`` first.
+
+    A hash join on the few file names costs far less than keeping a path on every row."""
+    return (
+        f"SELECT f.fid, {', '.join('s.' + c for c in ROW_COLUMNS)} "
+        f"FROM ({select}) AS s JOIN {_FILES_TABLE} AS f USING (filename)"
+    )
+
+
+def _ndjson_scan(paths: list[str]) -> str:
+    scan = (
+        f"read_json({_sql_list(paths)}, format='newline_delimited', "
+        f"columns={_NDJSON_COLUMNS}, ignore_errors=true, filename=true)"
+    )
+    return _with_fid(
+        f"SELECT {_message_columns(_NDJSON_GET, _NDJSON_PERSONAS)}, filename FROM {scan}"
+    )
+
+
+def _batch_scan(paths: list[str]) -> str:
+    scan = f"read_json({_sql_list(paths)}, format='auto', columns={{'batch': 'JSON[]'}}, filename=true)"
+    inner = f"SELECT unnest(batch) AS m, filename FROM {scan}"
+    return _with_fid(
+        f"SELECT {_message_columns(_BATCH_GET, _BATCH_PERSONAS)}, filename FROM ({inner})"
+    )
+
+
 @dataclass
-class ArchiveSet:
-    """A set of archive files loaded into a DuckDB connection as the tables ``raw`` and the
-    view ``audience_events`` (the relation :mod:`onesig_nb.segment.membership` expects)."""
+class Parsed:
+    """One parsed file: its cache entry and the folder of its Parquet rows (None: none written,
+    either because it has no rows worth keeping or because the parse keeps no Parquet)."""
 
-    files: list[Path]
-    con: Any = None
+    file: ArchiveFile
+    entry: CacheEntry
+    rows_dir: Path | None
 
-    @classmethod
-    def load(cls, source: str | Path, report: LoadReport) -> ArchiveSet:
-        files = collect_archive_files(source)
-        self = cls(files=files, con=open_duckdb())
-        self._load(report)
-        return self
 
-    @property
-    def runner(self) -> DuckDBRunner:
-        return DuckDBRunner(self.con)
+class Parser:
+    """Parses local archive files in one DuckDB scan per kind into the table ``parsed``.
 
-    def _load(self, report: LoadReport) -> None:
-        ndjson: list[Path] = []
-        batch: list[Path] = []
-        for path in self.files:
-            kind = _sniff(path)
+    With ``staging`` (a persistent cache), the rows worth keeping are then written from that
+    table as one Parquet folder per file (:meth:`write_parquet`), without reading the archive
+    again; without it nothing is written. Files DuckDB cannot read are skipped with a
+    reason; lines it cannot read are counted and located (file and line number) by re-reading
+    only the files that have some.
+    """
+
+    def __init__(self, con: Any, staging: Callable[[], Path] | None = None):
+        self.con = con
+        self.staging = staging
+
+    def parse(self, files: list[ArchiveFile]) -> list[Parsed]:
+        skipped: dict[str, str] = {}
+        groups: dict[str, list[ArchiveFile]] = {"ndjson": [], "batch": []}
+        for f in files:
+            kind = _sniff(f.local)
             if kind.startswith("bad-gzip:"):
-                self._skip_file(report, path, kind.split(":", 1)[1])
-            elif kind == "batch":
-                batch.append(path)
+                skipped[f.name] = kind.split(":", 1)[1]
             else:
-                ndjson.append(path)
+                groups[kind].append(f)
+        self._create_tables(files)
+        for kind, make in (("ndjson", _ndjson_scan), ("batch", _batch_scan)):
+            groups[kind] = self._insert_with_retries(groups[kind], make, skipped)
+        stats = self._stats()
+        folder = self.write_parquet(stats) if self.staging is not None and stats else None
+        batch = set(groups["batch"])
+        out = []
+        for fid, f in enumerate(files):
+            if f.name in skipped:
+                log.warning("skipping %s: %s", f.name, skipped[f.name])
+                entry = CacheEntry(f.size, f.stamp, status="skipped", reason=skipped[f.name])
+                out.append(Parsed(f, entry, None))
+                continue
+            kind = "batch" if f in batch else "ndjson"
+            messages, malformed, kept = stats.get(fid, (0, 0, 0))
+            entry = CacheEntry(f.size, f.stamp, kind=kind, messages=messages, malformed=malformed)
+            if malformed:
+                self._locate(f, entry)
+            rows_dir = folder / f"fid={fid}" if folder is not None and kept else None
+            out.append(Parsed(f, entry, rows_dir))
+        return out
+
+    def _create_tables(self, files: list[ArchiveFile]) -> None:
+        cols = ", ".join(f"{c} {t}" for c, t in zip(ROW_COLUMNS, ROW_TYPES, strict=True))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} (fid INTEGER, {cols})")
         self.con.execute(
-            "CREATE TEMP TABLE raw (filename VARCHAR, type VARCHAR, message_id VARCHAR, "
-            "user_id VARCHAR, anonymous_id VARCHAR, ts TIMESTAMPTZ, received_at TIMESTAMPTZ, "
-            "cclass VARCHAR, ckey VARCHAR, val VARCHAR, traits JSON)"
+            f"CREATE OR REPLACE TEMP TABLE {_FILES_TABLE} AS SELECT "
+            "CAST(generate_subscripts($names, 1) - 1 AS INTEGER) AS fid, unnest($names) AS filename",
+            {"names": [str(f.local) for f in files]},
         )
-        ndjson = self._insert_with_retries(ndjson, self._ndjson_sql, report)
-        batch = self._insert_with_retries(batch, self._batch_sql, report)
-        self._batch_files = {str(p) for p in batch}
-        report.add("files_read", len(ndjson) + len(batch))
-        if not ndjson and not batch:
-            raise SourceError(
-                "None of the archive files could be read: "
-                + "; ".join(f"{f}: {r}" for f, r in report.skipped_files[:5])
-            )
-        self.con.execute(
-            f"""CREATE TEMP VIEW audience_events AS
-            SELECT message_id, user_id, anonymous_id, ts, received_at,
-                   ckey AS computation_key,
-                   CASE val WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END AS value
-            FROM raw WHERE cclass IN ({AUDIENCE_CLASSES_SQL}) AND ckey IS NOT NULL AND ckey <> ''"""
-        )
-        counts = self.con.execute(
-            "SELECT count(*) FILTER (WHERE type IS NOT NULL), count(*) FILTER (WHERE type IS NULL)"
-            " FROM raw"
-        ).fetchall()[0]
-        report.add("messages_read", counts[0])
-        report.add("malformed_lines", counts[1])
-        if counts[1]:
-            self._locate_malformed(report)
 
-    def _ndjson_sql(self, files: list[Path]) -> str:
-        scan = (
-            f"read_json({_sql_list([str(f) for f in files])}, format='newline_delimited', "
-            f"columns={_NDJSON_COLUMNS}, ignore_errors=true, filename=true)"
-        )
-        return f"SELECT {_message_columns(_NDJSON_GET, _NDJSON_PERSONAS)} FROM {scan}"
+    def _insert_with_retries(self, files, make_sql, skipped):
+        """Insert ``files``' rows; a file DuckDB fails on is skipped (reason kept), the rest retried.
 
-    def _batch_sql(self, files: list[Path]) -> str:
-        scan = (
-            f"read_json({_sql_list([str(f) for f in files])}, format='auto', "
-            "columns={'batch': 'JSON[]'}, filename=true)"
-        )
-        inner = f"SELECT unnest(batch) AS m, filename FROM {scan}"
-        return f"SELECT {_message_columns(_BATCH_GET, _BATCH_PERSONAS)} FROM ({inner})"
-
-    def _insert_with_retries(self, files: list[Path], make_sql, report: LoadReport) -> list[Path]:
-        """Insert ``files``; when DuckDB fails on one, skip it (reported) and try the rest."""
+        A failed INSERT leaves the table as it was (one statement, one transaction)."""
         import duckdb
 
         files = list(files)
@@ -257,63 +343,76 @@ class ArchiveSet:
             if not files:
                 return files
             try:
-                self.con.execute(f"INSERT INTO raw {make_sql(files)}")
+                self.con.execute(
+                    f"INSERT INTO {PARSED_TABLE} {make_sql([str(f.local) for f in files])}"
+                )
                 return files
             except duckdb.Error as exc:
-                culprits = self._blame(files, str(exc))
+                culprits = _blame(files, str(exc))
                 if not culprits:
                     raise SourceError(
                         f"DuckDB could not read the archive files ({exc}). Check that every "
                         "file is gzipped NDJSON or a /v1/batch JSON body."
                     ) from None
-                for path, reason in culprits:
-                    self._skip_file(report, path, reason)
-                    files.remove(path)
+                for f, reason in culprits:
+                    skipped[f.name] = reason
+                    files.remove(f)
         raise SourceError("Too many unreadable archive files; see the load report.")
 
-    @staticmethod
-    def _blame(files: list[Path], message: str) -> list[tuple[Path, str]]:
-        named = [p for p in files if str(p) in message]
-        if named:
-            return [(named[0], message.split("\n", 1)[0])]
-        blamed = []
-        for path in files:
-            if path.suffix.lower() == ".gz":
-                reason = _gzip_ok(path)
-                if reason:
-                    blamed.append((path, reason))
-            elif path.suffix.lower() == ".json":
-                try:
-                    orjson.loads(path.read_bytes())
-                except orjson.JSONDecodeError as exc:
-                    blamed.append((path, f"not valid JSON: {exc}"))
-        return blamed
-
-    @staticmethod
-    def _skip_file(report: LoadReport, path: Path, reason: str) -> None:
-        log.warning("skipping %s: %s", path, reason)
-        report.add("skipped_files", 1)
-        report.skip(Skipped("file", str(path), None, reason))
-
-    def _locate_malformed(self, report: LoadReport) -> None:
-        """Find file and line of every line DuckDB could not read (only in files that have some)."""
-        per_file = self.con.sql(
-            "SELECT filename, count(*) FROM raw WHERE type IS NULL GROUP BY 1 ORDER BY 1"
+    def _stats(self) -> dict[int, tuple[int, int, int]]:
+        """Per file index: (messages, unreadable lines, rows worth keeping)."""
+        rows = self.con.execute(
+            "SELECT fid, count(*) FILTER (WHERE type IS NOT NULL), "
+            "count(*) FILTER (WHERE type IS NULL), count(*) FILTER (WHERE type <> '') "
+            f"FROM {PARSED_TABLE} GROUP BY fid"
         ).fetchall()
-        for filename, expected in per_file:
-            if filename in self._batch_files:
-                for _ in range(min(expected, 100)):
-                    report.skip(
-                        Skipped("malformed_line", filename, None, "batch item without a type")
-                    )
-                continue
-            found = list(_malformed_lines(Path(filename)))
-            for line, reason in found:
-                report.skip(Skipped("malformed_line", filename, line, reason))
-            if len(found) != expected:
-                report.notes.append(
-                    f"{filename}: {expected} unreadable lines, {len(found)} located by line number"
-                )
+        return {int(fid): (int(m), int(bad), int(kept)) for fid, m, bad, kept in rows}
+
+    def write_parquet(self, stats: dict[int, tuple[int, int, int]]) -> Path:
+        """Write the kept rows of ``parsed`` as ``<staging>/fid=<n>/*.parquet``, one per file.
+
+        One ``COPY ... PARTITION_BY`` per run of files holding about :data:`COPY_BATCH_ROWS`
+        rows: a partitioned write buffers every partition until it ends, so one COPY of the
+        whole table would hold a second copy of it in memory (+225 MB at 1M messages)."""
+        folder = self.staging()
+        target = quote_literal(str(folder))
+        select = f"SELECT fid, {', '.join(ROW_COLUMNS)} FROM {PARSED_TABLE} WHERE type <> ''"
+        for lo, hi in _fid_runs(stats):
+            self.con.execute(
+                f"COPY ({select} AND fid BETWEEN {lo} AND {hi}) TO {target} "
+                "(FORMAT PARQUET, PARTITION_BY (fid), OVERWRITE_OR_IGNORE)"
+            )
+        return folder
+
+    @staticmethod
+    def _locate(f: ArchiveFile, entry: CacheEntry) -> None:
+        if entry.kind == "batch":
+            entry.located = [[None, "batch item without a type"]] * min(entry.malformed, 100)
+            return
+        entry.located = [[line, reason] for line, reason in _malformed_lines(f.local)]
+        if len(entry.located) != entry.malformed:
+            entry.note = (
+                f"{f.name}: {entry.malformed} unreadable lines, {len(entry.located)} "
+                "located by line number"
+            )
+
+
+def _blame(files: list[ArchiveFile], message: str) -> list[tuple[ArchiveFile, str]]:
+    named = [f for f in files if str(f.local) in message]
+    if named:
+        return [(named[0], message.split("\n", 1)[0].replace(str(named[0].local), named[0].name))]
+    blamed = []
+    for f in files:
+        if f.local.suffix.lower() == ".gz":
+            reason = _gzip_ok(f.local)
+            if reason:
+                blamed.append((f, reason))
+        elif f.local.suffix.lower() == ".json":
+            try:
+                orjson.loads(f.local.read_bytes())
+            except orjson.JSONDecodeError as exc:
+                blamed.append((f, f"not valid JSON: {exc}"))
+    return blamed
 
 
 def _malformed_lines(path: Path):

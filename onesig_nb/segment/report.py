@@ -21,9 +21,14 @@ __all__ = [
 #: ``{id}`` / ``{other}`` are filled in per id type by :func:`count_label`.
 COUNT_LABELS: dict[str, str] = {
     "files_read": "files read",
+    "files_from_cache": "\u2026of which taken from the cache (unchanged since the last load)",
+    "files_parsed": "files parsed now (new, changed or not cached)",
+    "files_changed": "\u2026of which changed since the last load",
+    "files_gone": "files gone from the source since the last load (dropped)",
     "messages_read": "events read",
     "rows_read": "rows read",
     "audience_messages": "events about this audience",
+    "profiles_with_value": "profiles with a value for this audience (Profiles Sync)",
     "duplicates_dropped": "duplicate events dropped (same messageId)",
     "unknown_values": "events whose value is not true/false (ignored)",
     "after_as_of": "events after the as_of time (ignored)",

@@ -1,6 +1,7 @@
 """Which reader a cohort source needs, and running it: one entry point per public verb.
 
-Kinds: ``archive`` (folder/glob/file of Segment NDJSON or /v1/batch bodies), ``engage_csv``,
+Kinds: ``archive`` (folder/glob/file of Segment NDJSON or /v1/batch bodies, or an ``s3://``
+prefix holding them), ``engage_csv``,
 ``warehouse`` (DuckDB file or SQLAlchemy URL), ``parquet`` and ``frame`` (a DataFrame).
 """
 
@@ -16,11 +17,14 @@ from typing import Any
 import pandas as pd
 
 from onesig_nb.errors import AudienceNotFound, SourceError, ValidationError
-from onesig_nb.segment.archive import ARCHIVE_SUFFIXES, ArchiveSet, is_glob
+from onesig_nb.segment.archive import ARCHIVE_SUFFIXES, is_glob
+from onesig_nb.segment.archive_set import ArchiveSet
 from onesig_nb.segment.engage_csv import csv_audience_name, read_engage_csv
 from onesig_nb.segment.frames import read_frame, read_parquet
 from onesig_nb.segment.membership import ID_TYPES, members_sql, summary_sql
 from onesig_nb.segment.report import LoadReport
+from onesig_nb.segment.s3 import S3Location, is_s3_url
+from onesig_nb.segment.spark import is_spark_frame, is_spark_session, load_spark, spark_summary
 from onesig_nb.segment.traits import json_traits_frame
 from onesig_nb.segment.warehouse import Warehouse, safe_url
 
@@ -34,6 +38,8 @@ __all__ = [
 ]
 
 KINDS = ("archive", "engage_csv", "warehouse", "parquet", "frame")
+#: The report kind of a load computed by Spark (``engine=<SparkSession>``).
+SPARK_KIND = "spark"
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _REPORT_COUNTS = (
@@ -77,6 +83,8 @@ def detect_kind(source: Any, kind: str | None = None) -> str:
             "or a pandas DataFrame."
         )
     text = str(source)
+    if is_s3_url(text):
+        return "archive"
     if "://" in text:
         return "warehouse"
     if is_glob(text):
@@ -165,6 +173,18 @@ def _choose(audience: str | None, keys: Sequence[str]) -> str:
     return audience
 
 
+def _spark_engine(source: Any, engine: Any) -> Any:
+    """The SparkSession to run on (``engine``, or a Spark DataFrame's own), else None."""
+    if engine is None:
+        return source.sparkSession if is_spark_frame(source) else None
+    if not is_spark_session(engine):
+        raise ValidationError(
+            f"engine must be a pyspark SparkSession, not {type(engine).__name__}. Create one with "
+            "SparkSession.builder.getOrCreate(), or leave engine out to use DuckDB."
+        )
+    return engine
+
+
 def _fill(report: LoadReport, row: pd.Series | None) -> None:
     for name in _REPORT_COUNTS:
         report.add(name, int(row[name]) if row is not None else 0)
@@ -175,8 +195,8 @@ def _check_id_type(id_type: str) -> None:
         raise ValidationError(f"id_type must be one of {', '.join(ID_TYPES)}, not {id_type!r}.")
 
 
-def _load_archive(source, *, audience, id_type, traits, as_of, report) -> Loaded:
-    arch = ArchiveSet.load(source, report)
+def _load_archive(source, *, audience, id_type, traits, as_of, cache, report) -> Loaded:
+    arch = ArchiveSet.load(source, report, cache=cache)
     try:
         runner = arch.runner
         keys = [
@@ -202,7 +222,7 @@ def _load_archive(source, *, audience, id_type, traits, as_of, report) -> Loaded
             arch.con, members_table="members", id_type=id_type, traits=traits, exclude=set(keys)
         )
     finally:
-        arch.con.close()
+        arch.close()
     return Loaded(frame, report, audience)
 
 
@@ -210,20 +230,24 @@ def _load_warehouse(source, *, audience, id_type, traits, as_of, schema, report)
     wh = Warehouse.open(source, schema=schema)
     try:
         audience = _choose(audience, wh.keys)
-        params = {"audience": audience, "as_of": as_of}
-        has_as_of = as_of is not None
+        has_as_of = as_of is not None and wh.profiles is None
+        params = {"audience": audience, "as_of": as_of if has_as_of else None}
         summary = wh.runner.frame(
-            summary_sql(
-                wh.events_sql([audience]), id_type=id_type, as_of=has_as_of, one_audience=True
-            ),
-            params,
+            wh.summary_query([audience], id_type=id_type, as_of=has_as_of, one=True), params
         )
         _fill(report, summary.iloc[0] if len(summary) else None)
         columns = wh.trait_columns(traits)
         frame = wh.runner.frame(
             wh.cohort_sql(audience, id_type=id_type, as_of=has_as_of, traits=columns), params
         )
-        report.notes.append(f"warehouse schema {wh.schema!r}")
+        if wh.profiles is not None:
+            # a profile holds one current value per audience: these are profiles, not events
+            report.counts["profiles_with_value"] = report.counts.pop("audience_messages", 0)
+            report.notes.append(f"Segment Profiles Sync tables in schema {wh.schema!r}")
+            if as_of is not None:
+                report.notes.append("as_of is ignored: Profiles Sync tables are a snapshot")
+        else:
+            report.notes.append(f"warehouse schema {wh.schema!r}")
     finally:
         wh.close()
     return Loaded(frame, report, audience)
@@ -267,9 +291,30 @@ def load_source(
     as_of: Any = None,
     kind: str | None = None,
     schema: str | None = None,
+    cache: Any = True,
+    engine: Any = None,
 ) -> Loaded:
-    """Read ``source`` into members + traits and a filled-in :class:`LoadReport`."""
+    """Read ``source`` into members + traits and a filled-in :class:`LoadReport`.
+
+    ``cache`` (archives only): True, False or a folder, see :mod:`onesig_nb.segment.cache`.
+    ``engine``: a SparkSession runs the rule in Spark (see :mod:`onesig_nb.segment.spark`).
+    """
     _check_id_type(id_type)
+    spark = _spark_engine(source, engine)
+    if spark is not None:
+        if isinstance(traits, str):
+            traits = [traits]
+        as_of_text = _as_of_text(as_of)
+        label = "<Spark DataFrame>" if is_spark_frame(source) else str(source)
+        report = LoadReport(source=label, kind=SPARK_KIND, id_type=id_type, as_of=as_of_text)
+        frame, chosen = load_spark(
+            source, spark=spark, audience=audience, id_type=id_type, traits=traits,
+            as_of=as_of_text, report=report, choose=_choose,
+        )  # fmt: skip
+        report.audience = chosen
+        return Loaded(frame, report, chosen)
+    if is_s3_url(source):
+        S3Location.parse(source)  # refuses credentials in the URL before it is shown anywhere
     if isinstance(traits, str):
         traits = [traits]
     as_of_text = _as_of_text(as_of)
@@ -281,7 +326,7 @@ def load_source(
     if kind == "archive":
         loaded = _load_archive(
             source, audience=audience, id_type=id_type, traits=traits, as_of=as_of_text,
-            report=report,
+            cache=cache, report=report,
         )  # fmt: skip
     elif kind == "warehouse":
         loaded = _load_warehouse(
@@ -312,15 +357,22 @@ def list_source_audiences(
     as_of: Any = None,
     kind: str | None = None,
     schema: str | None = None,
+    cache: Any = True,
+    engine: Any = None,
 ) -> pd.DataFrame:
     """One row per audience in ``source``: members and the counts behind them."""
     _check_id_type(id_type)
+    spark = _spark_engine(source, engine)
+    if spark is not None:
+        return spark_summary(source, spark=spark, id_type=id_type, as_of=_as_of_text(as_of))
+    if is_s3_url(source):
+        S3Location.parse(source)
     as_of_text = _as_of_text(as_of)
     kind = detect_kind(source, kind)
     has_as_of = as_of_text is not None
     params = {"as_of": as_of_text}
     if kind == "archive":
-        arch = ArchiveSet.load(source, LoadReport())
+        arch = ArchiveSet.load(source, LoadReport(), cache=cache)
         try:
             sql = summary_sql(
                 "SELECT * FROM audience_events",
@@ -330,16 +382,15 @@ def list_source_audiences(
             )
             return arch.runner.frame(sql, params)
         finally:
-            arch.con.close()
+            arch.close()
     if kind == "warehouse":
         wh = Warehouse.open(source, schema=schema)
         try:
             if not wh.keys:
                 return pd.DataFrame(columns=["audience", "members"])
-            sql = summary_sql(
-                wh.events_sql(wh.keys), id_type=id_type, as_of=has_as_of, one_audience=False
-            )
-            return wh.runner.frame(sql, params)
+            as_of_here = has_as_of and wh.profiles is None
+            sql = wh.summary_query(wh.keys, id_type=id_type, as_of=as_of_here, one=False)
+            return wh.runner.frame(sql, params if as_of_here else {})
         finally:
             wh.close()
     if kind == "engage_csv":

@@ -26,18 +26,17 @@ def _path(key: str) -> str:
     return f"'$.\"{escaped}\"'"
 
 
-def _cast(key: str, types: set[str]) -> str:
-    """SQL extracting one trait from ``traits`` with a column type chosen from its JSON types."""
-    path = _path(key)
+def _cast(value: str, types: set[str]) -> str:
+    """SQL typing one extracted JSON ``value`` with a column type chosen from its JSON types."""
     if types <= _INT_TYPES:
-        return f"TRY_CAST(json_extract(traits, {path}) AS BIGINT)"
+        return f"TRY_CAST({value} AS BIGINT)"
     if types <= _NUMBER_TYPES:
-        return f"TRY_CAST(json_extract(traits, {path}) AS DOUBLE)"
+        return f"TRY_CAST({value} AS DOUBLE)"
     if types == {"BOOLEAN"}:
-        return f"TRY_CAST(json_extract(traits, {path}) AS BOOLEAN)"
+        return f"TRY_CAST({value} AS BOOLEAN)"
     if types & {"OBJECT", "ARRAY"}:
-        return f"CAST(json_extract(traits, {path}) AS VARCHAR)"
-    return f"json_extract_string(traits, {path})"
+        return f"CAST({value} AS VARCHAR)"
+    return f"({value} ->> '$')"
 
 
 def json_traits_frame(
@@ -78,15 +77,18 @@ def json_traits_frame(
     else:
         keys = list(dict.fromkeys(traits))
     columns = []
-    for key in keys:
-        expr = _cast(key, set(seen.get(key) or ["VARCHAR"]))
-        present = f"json_type(traits, {_path(key)}) NOT IN ('NULL')"
+    for i, key in enumerate(keys, start=1):
+        value = f"v[{i}]"  # the key's JSON value, extracted with all others in one parse
+        expr = _cast(value, set(seen.get(key) or ["VARCHAR"]))
+        present = f"{value} IS NOT NULL AND CAST({value} AS VARCHAR) <> 'null'"
         columns.append(f"arg_max({expr}, ord) FILTER (WHERE {present}) AS {quote_ident(key)}")
     select = (",\n".join([""] + columns)) if columns else ""
+    paths = "[" + ", ".join(_path(k) for k in keys) + "]" if keys else "['$.x']"
     sql = f"""
     WITH agg AS (
         SELECT person{select}
-        FROM member_identifies GROUP BY person
+        FROM (SELECT person, ord, json_extract(traits, {paths}) AS v FROM member_identifies)
+        GROUP BY person
     )
     SELECT m.external_id{"".join(f", agg.{quote_ident(k)}" for k in keys)}
     FROM {members_table} AS m LEFT JOIN agg ON agg.person = m.external_id

@@ -1,7 +1,8 @@
 """Segment warehouse tables (Engage schemas) read through SQL where the data lives.
 
 A DuckDB file is opened read-only with DuckDB itself; any other SQLAlchemy URL goes through
-SQLAlchemy (PostgreSQL is tested). Tables used: ``identifies`` (one column per audience key,
+SQLAlchemy (PostgreSQL is tested; Snowflake, BigQuery, Redshift and Databricks get the same SQL
+translated by sqlglot, see :mod:`onesig_nb.segment.dialects`). Tables used: ``identifies`` (one column per audience key,
 ``context_personas_*`` columns), ``audience_entered`` / ``audience_exited`` (``audience_key`` +
 one column per key). Membership and traits are computed by one portable query each (see
 :mod:`onesig_nb.segment.membership`), so only members and their traits leave the warehouse.
@@ -18,6 +19,7 @@ import pandas as pd
 
 from onesig_nb.errors import SourceError
 from onesig_nb.segment.archive import open_duckdb
+from onesig_nb.segment.dialects import TRANSLATED_DIALECTS, to_dialect
 from onesig_nb.segment.membership import (
     AUDIENCE_CLASSES_SQL,
     DuckDBRunner,
@@ -25,8 +27,10 @@ from onesig_nb.segment.membership import (
     person_exprs,
     quote_ident,
     quote_literal,
+    summary_sql,
     value_case,
 )
+from onesig_nb.segment.profiles_sync import PROFILE_TABLES, ProfilesSync
 
 __all__ = ["SQLAlchemyRunner", "Warehouse", "safe_url"]
 
@@ -77,6 +81,9 @@ class SQLAlchemyRunner:
         from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+        name = self.engine.dialect.name
+        if name in TRANSLATED_DIALECTS:  # quoting, types and parameters differ there
+            sql, params = to_dialect(sql, name, params), {}
         try:
             with self.engine.connect() as con:
                 return pd.read_sql(text(sql), con, params=params or {})
@@ -114,6 +121,8 @@ class Warehouse:
     schema: str
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type
     keys: list[str] = field(default_factory=list)
+    #: Set when the schema holds Segment Profiles Sync tables instead of Engage event tables.
+    profiles: ProfilesSync | None = None
 
     @classmethod
     def open(cls, source: str | Path, *, schema: str | None = None) -> Warehouse:
@@ -138,7 +147,7 @@ class Warehouse:
         self.runner.close()
 
     def _discover(self, schema: str | None) -> None:
-        names = ", ".join(quote_literal(t) for t in (*EVENT_TABLES, "users"))
+        names = ", ".join(quote_literal(t) for t in (*EVENT_TABLES, "users", *PROFILE_TABLES))
         cols = self.runner.frame(
             "SELECT table_schema, table_name, column_name, data_type "
             f"FROM information_schema.columns WHERE table_name IN ({names}) "
@@ -148,10 +157,24 @@ class Warehouse:
             cols = cols[cols["table_schema"] == schema]
         schemas = sorted(set(cols.loc[cols["table_name"].isin(EVENT_TABLES), "table_schema"]))
         if not schemas:
+            profile_schemas = sorted(
+                name
+                for name, group in cols.groupby("table_schema")
+                if set(PROFILE_TABLES) <= set(group["table_name"])
+            )
+            if len(profile_schemas) == 1:
+                self._discover_profiles(cols, profile_schemas[0])
+                return
             where = f"schema {schema!r}" if schema else "any schema"
             raise SourceError(
-                f"No Segment tables (identifies, audience_entered, audience_exited) in {where} "
-                "of this warehouse. Pass schema='engage_...' for an Engage schema."
+                f"No Segment tables (identifies, audience_entered, audience_exited, or Profiles "
+                f"Sync profile_traits and external_id_mapping) in {where} of this warehouse. "
+                "Pass schema='engage_...' for an Engage schema or the Profiles Sync schema."
+                + (
+                    f" Profiles Sync tables are in: {', '.join(profile_schemas)}."
+                    if profile_schemas
+                    else ""
+                )  # fmt: skip
             )
         if len(schemas) > 1:
             raise SourceError(
@@ -165,6 +188,24 @@ class Warehouse:
                 zip(group["column_name"], group["data_type"], strict=True)
             )
         self.keys = self._audience_keys()
+
+    def _discover_profiles(self, cols: pd.DataFrame, schema: str) -> None:
+        self.schema = schema
+        mine = cols[(cols["table_schema"] == schema) & (cols["table_name"] == "profile_traits")]
+        columns = dict(zip(mine["column_name"], mine["data_type"], strict=True))
+        self.profiles = ProfilesSync(table=self.table, columns=columns)
+        self.keys = self.profiles.discover_keys(self.runner.frame)
+
+    @property
+    def kind(self) -> str:
+        """``"profiles_sync"`` or ``"engage"``: which Segment tables this schema holds."""
+        return "profiles_sync" if self.profiles is not None else "engage"
+
+    def summary_query(self, keys: Sequence[str], *, id_type: str, as_of: bool, one: bool) -> str:
+        """The per-audience counts for ``keys`` (``one``: bound to ``:audience``)."""
+        if self.profiles is not None:
+            return self.profiles.summary_sql(keys, id_type=id_type)
+        return summary_sql(self.events_sql(keys), id_type=id_type, as_of=as_of, one_audience=one)
 
     def table(self, name: str) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(name)}"
@@ -224,6 +265,8 @@ class Warehouse:
         return "\nUNION ALL\n".join(parts)
 
     def trait_columns(self, traits: Sequence[str] | None) -> list[str]:
+        if self.profiles is not None:
+            return self.profiles.trait_columns(traits)
         ident = self.columns.get("identifies", {})
         if traits is not None:
             return [t for t in dict.fromkeys(traits) if t in ident]
@@ -235,6 +278,8 @@ class Warehouse:
 
     def cohort_sql(self, key: str, *, id_type: str, as_of: bool, traits: list[str]) -> str:
         """Members of ``key`` (bound as ``:audience``) with their latest non-null traits."""
+        if self.profiles is not None:
+            return self.profiles.cohort_sql(key, id_type=id_type, traits=traits)
         ctes = latest_ctes(self.events_sql([key]), id_type=id_type, as_of=as_of, one_audience=True)
         person, _ = person_exprs(id_type)
         order = "ts DESC NULLS LAST, received_at DESC NULLS LAST, id DESC NULLS LAST"

@@ -1,4 +1,5 @@
-"""Fixtures for the cohort tests: a real PostgreSQL database holding the sample warehouse."""
+"""Fixtures for the cohort tests: a real PostgreSQL database holding the sample warehouse, and
+an archive cache of the session's own (never the developer's ~/.cache)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ def _suite_require():
 require = _suite_require()
 PG_SCHEMA = "engage_spa_sample"
 WAREHOUSE_TABLES = ("identifies", "users", "audience_entered", "audience_exited")
+
+
+@pytest.fixture(scope="session")
+def archive_cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("archive-cache")
+
+
+@pytest.fixture(autouse=True)
+def _session_archive_cache(monkeypatch, archive_cache_dir):
+    """Loads in these tests share one temporary archive cache (so cache hits are exercised)."""
+    monkeypatch.setenv("ONESIG_NB_CACHE_DIR", str(archive_cache_dir))
 
 
 @pytest.fixture(scope="session")
