@@ -134,25 +134,21 @@ def run(size: str) -> list[dict]:
                     note="counted in the sandbox's request log",
                     higher_is_better=False,
                 ),
-                row(
-                    AREA,
-                    f"{api}: wall time",
-                    ours=median(o[0] for o in ours),
-                    peer=median(p[0] for p in peer),
-                    peer_name=peer_name,
-                    unit="s",
-                    note=common,
-                    higher_is_better=False,
-                ),
-                row(
-                    AREA,
-                    f"{api}: client CPU time",
-                    ours=median(o[1] for o in ours),
-                    peer=median(p[1] for p in peer),
-                    peer_name=peer_name,
-                    unit="s",
-                    note="user+sys of the client process, all threads",
-                    higher_is_better=False,
+                *(
+                    row(
+                        AREA,
+                        f"{api}: {what}",
+                        ours=median(o[i] for o in ours),
+                        peer=median(p[i] for p in peer),
+                        peer_name=peer_name,
+                        unit="s",
+                        note=note,
+                        higher_is_better=False,
+                    )
+                    for i, what, note in (
+                        (0, "wall time", common),
+                        (1, "client CPU time", "user+sys of the client process, all threads"),
+                    )
                 ),
             ]
             time.sleep(0.2)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -76,22 +75,18 @@ def sample_manifest(sample_workspace) -> dict:
     return json.loads((sample_workspace / "manifest.json").read_text())
 
 
-@contextlib.contextmanager
-def seeded_with_roster(workspace: Path) -> Iterator[Any]:
-    """A started sandbox seeded with the OneSignal roster of the sample ``workspace``."""
+def sandbox_seeded_with_the_roster(sample_workspace) -> Iterator[Any]:
+    """A started sandbox seeded with the sample OneSignal roster: the body of fixtures of
+    several scopes (one per session here; one per module where a module adds users)."""
     import onesig_nb as osn
     from onesig_nb.samples import load_roster
 
     with osn.Sandbox() as sb:
-        sb.add_users(load_roster(workspace))
+        sb.add_users(load_roster(sample_workspace))
         yield sb
 
 
-@pytest.fixture(scope="session")
-def sandbox(sample_workspace):
-    """One sandbox for the session, seeded with the sample OneSignal roster."""
-    with seeded_with_roster(sample_workspace) as sb:
-        yield sb
+sandbox = pytest.fixture(scope="session", name="sandbox")(sandbox_seeded_with_the_roster)
 
 
 @pytest.fixture

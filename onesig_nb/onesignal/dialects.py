@@ -704,15 +704,8 @@ class Dialect:
 
     def notification_page(self, body: Any, *, limit: int, offset: int) -> NotificationPage:
         """Parse one page of ``GET /notifications`` (v1.2.2 ``NotificationSlice``)."""
-        body = body if isinstance(body, Mapping) else {}
-        items = body.get("notifications")
-        items = items if isinstance(items, list) else []
-        return NotificationPage(
-            notifications=tuple(self.stats(n) for n in items if isinstance(n, Mapping)),
-            total_count=_int(body.get("total_count")),
-            offset=_int(body.get("offset")) if _int(body.get("offset")) is not None else offset,
-            limit=_int(body.get("limit")) or limit,
-        )
+        items, page = _page(body, "notifications", self.stats, limit=limit, offset=offset)
+        return NotificationPage(notifications=items, **page)
 
     def template(self, body: Any) -> Template:
         """Parse a template (v11.6 ``TemplateResource``; list items carry fewer fields)."""
@@ -735,15 +728,24 @@ class Dialect:
 
     def template_page(self, body: Any, *, limit: int, offset: int) -> TemplatePage:
         """Parse one page of ``GET /templates`` (v11.6 view-templates)."""
-        body = body if isinstance(body, Mapping) else {}
-        items = body.get("templates")
-        items = items if isinstance(items, list) else []
-        return TemplatePage(
-            templates=tuple(self.template(t) for t in items if isinstance(t, Mapping)),
-            total_count=_int(body.get("total_count")),
-            offset=_int(body.get("offset")) if _int(body.get("offset")) is not None else offset,
-            limit=_int(body.get("limit")) or limit,
-        )
+        items, page = _page(body, "templates", self.template, limit=limit, offset=offset)
+        return TemplatePage(templates=items, **page)
+
+
+def _page(
+    body: Any, key: str, parse: Any, *, limit: int, offset: int
+) -> tuple[tuple, dict[str, int | None]]:
+    """(parsed items under ``key``, total_count/offset/limit) of one page of a list answer;
+    what the answer leaves out falls back to what was asked."""
+    body = body if isinstance(body, Mapping) else {}
+    items = body.get(key)
+    items = items if isinstance(items, list) else []
+    said_offset = _int(body.get("offset"))
+    return tuple(parse(i) for i in items if isinstance(i, Mapping)), {
+        "total_count": _int(body.get("total_count")),
+        "offset": said_offset if said_offset is not None else offset,
+        "limit": _int(body.get("limit")) or limit,
+    }
 
 
 class _Legacy(Dialect):

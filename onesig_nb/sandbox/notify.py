@@ -35,12 +35,7 @@ CONVERSION_RATE = 0.1
 STATS_KEYS = {"ios": "ios", "android": "android", "web": "chrome_web_push"}
 #: request fields a view echoes back (all validated strings or objects)
 VIEW_ECHO = (
-    "contents",
-    "headings",
-    "subtitle",
-    "url",
-    "web_url",
-    "app_url",
+    *templates.TEXT_FIELDS,
     "name",
     "include_aliases",
     "include_external_user_ids",

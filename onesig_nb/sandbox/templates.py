@@ -20,13 +20,10 @@ from onesig_nb.sandbox.responses import Rejected, Response, basic_error
 from onesig_nb.sandbox.store import Store
 
 #: push fields a template stores (the rest of a create-template body is refused or ignored)
+#: the texts and links of a push (a template keeps them; a view echoes them back)
+TEXT_FIELDS = ("contents", "headings", "subtitle", "url", "web_url", "app_url")
 CONTENT_FIELDS = (
-    "contents",
-    "headings",
-    "subtitle",
-    "url",
-    "web_url",
-    "app_url",
+    *TEXT_FIELDS,
     "big_picture",
     "chrome_web_image",
     "ios_attachments",

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from onesig_nb._times import utc_instant
 from onesig_nb.errors import AudienceNotFound, SourceError, ValidationError
 from onesig_nb.segment.archive import ARCHIVE_SUFFIXES, is_glob
 from onesig_nb.segment.archive_set import ArchiveSet
@@ -123,18 +124,7 @@ def detect_kind(source: Any, kind: str | None = None) -> str:
 
 
 def _as_of_text(as_of: Any) -> str | None:
-    if as_of is None:
-        return None
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(
-            f"as_of must be an ISO instant or a datetime, got {as_of!r}: {exc}"
-        ) from None
-    if pd.isna(ts):
-        raise ValidationError("as_of must be an instant, not NaT/None-like.")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.isoformat()
+    return None if as_of is None else utc_instant(as_of, name="as_of").isoformat()
 
 
 #: How similar a wrong audience name must be to an existing one to be suggested (difflib ratio).

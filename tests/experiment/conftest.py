@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import seeded_with_roster
+from tests.conftest import sandbox_seeded_with_the_roster
 
 #: The audience whose members the sandbox tests split (about 50 people in the sample).
 AUDIENCE = "cart_abandoners"
@@ -22,11 +22,10 @@ def workspace(sample_workspace, tmp_path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def seeded_sandbox(sample_workspace):
-    """A sandbox of this module, seeded with the sample roster."""
-    with seeded_with_roster(sample_workspace) as sb:
-        yield sb
+#: A sandbox of this module, seeded with the sample roster (test_bad_input adds users to it).
+seeded_sandbox = pytest.fixture(scope="module", name="seeded_sandbox")(
+    sandbox_seeded_with_the_roster
+)
 
 
 @pytest.fixture

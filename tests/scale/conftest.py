@@ -1,42 +1,21 @@
-"""Fixtures for the scale tests: a real S3 API on loopback (moto's server), an archive cache of
-the session's own, and ``require`` (skip on a laptop, fail under CI)."""
+"""Fixtures for the scale tests: a real S3 API on loopback (moto's server).
+
+(The archive cache of the whole run lives in its temporary folder: see tests/conftest.py.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 import shutil
 from pathlib import Path
 
 import pytest
 
-
-def _suite_require():
-    """``require`` from tests/conftest.py (tests/ is not a package, so load it by path)."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_onesig_suite_conftest_scale", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.require
-
-
-require = _suite_require()
+from tests.conftest import require
 
 BUCKET = "acme-segment-archive"
 #: A secret key no report, repr, log line or error may ever show.
 CANARY_SECRET = "CANARY-" + secrets.token_hex(16)
 CANARY_KEY_ID = "AKIACANARYKEYID00001"
-
-
-@pytest.fixture(scope="session")
-def archive_cache_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("archive-cache")
-
-
-@pytest.fixture(autouse=True)
-def _session_archive_cache(monkeypatch, archive_cache_root):
-    """Default-cache loads in these tests use a temporary folder, never ~/.cache."""
-    monkeypatch.setenv("ONESIG_NB_CACHE_DIR", str(archive_cache_root))
 
 
 @pytest.fixture(scope="session")
