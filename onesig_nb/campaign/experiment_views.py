@@ -274,8 +274,10 @@ class ExperimentResults:
         ax = fig.subplots()
         x = list(range(len(f)))
         rates = f["rate"].fillna(0).to_numpy() * 100
-        low = (f["rate"] - f["rate_low"]).fillna(0).to_numpy() * 100
-        high = (f["rate_high"] - f["rate"]).fillna(0).to_numpy() * 100
+        # clipped at 0: a rate of 0 or 1 sits on its interval's end, and rounding can put the
+        # difference a hair below zero, which matplotlib refuses
+        low = (f["rate"] - f["rate_low"]).fillna(0).clip(lower=0).to_numpy() * 100
+        high = (f["rate_high"] - f["rate"]).fillna(0).clip(lower=0).to_numpy() * 100
         colors = ["#9aa5b1" if a == HOLDOUT else "#e54b4d" for a in f["arm"]]
         if self.winner is not None:
             colors = [

@@ -68,3 +68,27 @@ def test_the_panel_sends_only_after_the_number_is_typed(seeded_sandbox, client, 
     panel._on_confirm()
     assert exp.records.winner()[0] == "B"
     assert exp.plan().phase == "done"
+
+
+def test_the_results_chart_draws_an_arm_with_no_converter():
+    """A rate of 0 sits on its Wilson interval's end; rounding must not break the chart."""
+    import pandas as pd
+
+    from onesig_nb.campaign.experiment_views import ExperimentResults
+
+    frame = pd.DataFrame(
+        {
+            "arm": ["holdout", "A"],
+            "people": [10, 12],
+            "converters": [0, 3],
+            "rate": [0.0, 0.25],
+            "rate_low": [1e-18, 0.089],  # a hair above the rate, as floating point can give
+            "rate_high": [0.278, 0.532],
+        }
+    )
+    now = pd.Timestamp("2026-11-30", tz="UTC")
+    results = ExperimentResults(
+        name="tiny", event="Order Completed", window=pd.Timedelta("72h"), as_of=now,
+        closes_at=now, frame=frame,
+    )  # fmt: skip
+    assert results.figure_png()  # a PNG, not a ValueError from matplotlib
