@@ -1,7 +1,7 @@
 """How onesig_nb's own errors look in a notebook: the plain message, not our internal frames.
 
 Every :class:`~onesig_nb.errors.OneSigNbError` says what happened and how to fix it; a
-five-frame traceback through ``cohort/loader.py`` above that sentence only hides it. Under
+five-frame traceback through ``segment/sources.py`` above that sentence only hides it. Under
 IPython (JupyterLab, Voilà, nbclient, the IPython terminal) :func:`register` installs a custom
 exception display (``InteractiveShell.set_custom_exc``) for that one class tree, which shows
 
