@@ -30,6 +30,7 @@ __all__ = [
     "OneSigNbError",
     "OneSignal",
     "RateLimited",
+    "Rules",
     "Sandbox",
     "TagSync",
     "TransportError",
@@ -38,6 +39,7 @@ __all__ = [
     "connect",
     "list_audiences",
     "load_cohort",
+    "set_rules",
 ]
 
 # name -> module that defines it
@@ -60,6 +62,8 @@ _LAZY = {
     "Experiment": "onesig_nb.campaign",
     "TagSync": "onesig_nb.campaign",
     "campaigns": "onesig_nb.campaign",
+    "Rules": "onesig_nb.campaign",
+    "set_rules": "onesig_nb.campaign",
 }
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -89,7 +93,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
-    from onesig_nb.campaign import Campaign, CampaignResult, Experiment, TagSync, campaigns
+    from onesig_nb.campaign import (
+        Campaign,
+        CampaignResult,
+        Experiment,
+        Rules,
+        TagSync,
+        campaigns,
+        set_rules,
+    )
     from onesig_nb.cohort import Cohort, list_audiences, load_cohort
     from onesig_nb.errors import (
         APIError,

@@ -87,18 +87,28 @@ def finish_payload(payload: dict, *, name: str, send_after: str | None) -> dict:
 
 def plan_batches(
     name: str,
-    groups: Sequence[tuple[dict, Sequence[str]]],
+    groups: Sequence[tuple[dict, Sequence[str]] | tuple[dict, Sequence[str], str | None]],
     *,
     batch_size: int,
     platforms: tuple[str, ...] | None,
     seq0: int,
+    key_kind: str = "send",
 ) -> list[Batch]:
-    """``(payload, ids)`` groups cut into numbered batches with their idempotency keys."""
+    """``(payload, ids)`` or ``(payload, ids, hold)`` groups cut into numbered batches with
+    their idempotency keys (``hold``: why the group waits, e.g. quiet hours).
+
+    :param key_kind: what the keys are made under: ``send``, or a new word for batches that
+        repeat the content of cancelled ones (their keys must differ, or OneSignal would
+        replay the cancelled notification instead of sending)
+    """
     out: list[Batch] = []
-    for payload, group in groups:
+    for payload, group, *rest in groups:
+        hold = rest[0] if rest else None
         for chunk in chunks(list(group), batch_size):
-            key = campaign_batch_key(name, "send", payload, chunk, platforms)
-            out.append(Batch(name, seq0 + len(out), "send", key, payload, chunk, platforms))
+            key = campaign_batch_key(name, key_kind, payload, chunk, platforms)
+            out.append(
+                Batch(name, seq0 + len(out), "send", key, payload, chunk, platforms, hold=hold)
+            )
     return out
 
 

@@ -36,6 +36,7 @@ that provides :class:`~onesig_nb.campaign.protocols.PushClient`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import logging
@@ -54,12 +55,16 @@ from onesig_nb.campaign.batches import (
     plan_batches,
     send_after_text,
 )
+from onesig_nb.campaign.cancel import Cancellation, cancel_campaign
+from onesig_nb.campaign.caps import CapRace
+from onesig_nb.campaign.holds import Holds, apply_rules, cap_guard, stamp
 from onesig_nb.campaign.mode import PERSONALIZATION_MODES, ModeChoice, choose_mode
 from onesig_nb.campaign.planning import (
     Decision,
     TextWarning,
     blocked_plan,
     build_plan,
+    cancelled_conflict,
     check_acknowledged,
     check_confirmation,
     check_run,
@@ -75,6 +80,7 @@ from onesig_nb.campaign.reachability import MODES as REACHABILITY_MODES
 from onesig_nb.campaign.reachability import Reachability, check_reachability
 from onesig_nb.campaign.report import CampaignReport
 from onesig_nb.campaign.results import build_result, campaign_status, fetch_report, update_status
+from onesig_nb.campaign.rules import Rules, default_rules, load_rules
 from onesig_nb.campaign.sending import (
     journal_intents,
     run_batches,
@@ -84,6 +90,7 @@ from onesig_nb.campaign.sending import (
     stopped_text,
     test_payload,
 )
+from onesig_nb.campaign.timing import is_local
 from onesig_nb.campaign.views import CampaignPlan, CampaignResult
 from onesig_nb.errors import CampaignConflict, JournalError, SendStopped, ValidationError
 from onesig_nb.journal import Batch, Journal, open_journal
@@ -95,6 +102,15 @@ log = logging.getLogger("onesig_nb.campaign.campaign")
 
 #: A test send is for a small QA list: more ids than this are refused (use send() for a cohort).
 MAX_TEST_RECIPIENTS = 20
+
+#: How many times a send decides again when another send took the frequency cap of some of
+#: its people between its plan and its intents (each retry sees the other's ledger rows).
+CAP_RACE_RETRIES = 5
+
+_NO_RULES = Rules()
+
+#: Run settings a send keeps (written by cancel(): how many times, and when last).
+_KEPT = ("cancellations", "cancelled_at")
 
 
 class Campaign:
@@ -116,7 +132,13 @@ class Campaign:
     :param confirm_above: sends to more people need ``confirm=True`` or ``confirm=<count>``
     :param require_test: the real send refuses until a test send (:meth:`send_test`) of the
         message as it is now (same payload) was journaled
-    :param schedule: a datetime or ISO string for ``send_after``
+    :param schedule: when it goes out: a datetime or ISO string (one instant, ``send_after``),
+        or ``"2026-12-01 09:00 local"``: 09:00 that day in each person's time zone (see
+        ``rules``' ``timezone_trait``)
+    :param rules: the sending rules (:class:`~onesig_nb.campaign.rules.Rules`: frequency
+        cap across campaigns, quiet hours, suppression); default: the ones set with
+        :func:`~onesig_nb.campaign.rules.set_rules`, if any. The plan shows them and why each
+        person left out is not sent now (``plan().excluded``).
     :param batch_size: recipients per request (default and maximum: the client's limit)
     :param tag_map: trait -> tag renames, used when rendering and when checking synced tags
     :param now: returns the current time as an aware UTC datetime (default: the system clock),
@@ -149,6 +171,7 @@ class Campaign:
         tag_map: dict | None = None,
         now: Callable[[], _dt.datetime] | None = None,
         reachability: str = "auto",
+        rules: Rules | dict | str | os.PathLike | None = None,
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("A campaign needs a non-empty name (it anchors exactly-once).")
@@ -175,6 +198,7 @@ class Campaign:
         self.batch_size = batch_size or max_ids
         self.tag_map = tag_map
         self.reachability = reachability
+        self.rules = None if rules is None else load_rules(rules)
         self.journal = open_journal(journal)
         self._cache: dict[str, Any] = {}
         self._pinned: ModeChoice | None = None  # the mode a started campaign keeps (auto only)
@@ -197,6 +221,39 @@ class Campaign:
     @property
     def api(self) -> str:
         return str(self.client.api or "current")
+
+    def _rules(self) -> Rules:
+        """The rules this campaign follows: its own, else the default set for its app."""
+        if self.rules is not None:
+            return self.rules
+        return default_rules(self.app_id) or _NO_RULES
+
+    def _holds(self) -> Holds:
+        """Who the rules leave out or defer now (decided once per plan/send)."""
+        at = self._at or self._tick()
+        rules = self._rules()
+        if rules.empty and not is_local(self.schedule):
+            return Holds()
+        reach_ok = self._reach().sendable(self._valid_ids()[0])
+        key = (
+            at, self.cohort.fingerprint, self._reach_key(), canonical_json(rules.settings()),
+            send_after_text(self.schedule), self.journal.path,
+        )  # fmt: skip
+        if self._cache.get("holds_key") != key:
+            frame = getattr(self.cohort, "df", None)
+            if frame is None:
+                import pandas as pd
+
+                frame = pd.DataFrame({"external_id": self.cohort.external_ids})
+            self._cache["holds"] = apply_rules(
+                reach_ok, rules=rules, frame=frame, schedule=self.schedule, now=at,
+                journal=self.journal, app_id=self.app_id, run=self.name,
+            )  # fmt: skip
+            self._cache["holds_key"] = key
+        return self._cache["holds"]
+
+    def _reach_key(self) -> Any:
+        return self._cache.get("reach_key")
 
     def _tick(self) -> _dt.datetime:
         """Read the clock once for the plan/send/test about to be decided: every step of it
@@ -249,6 +306,8 @@ class Campaign:
             "platforms": self._platform_setting(),
             "schedule": send_after_text(self.schedule),
         }
+        if not self._rules().empty:  # (no key without rules: older journals still match)
+            settings["rules"] = self._rules().settings()
         return hashlib.sha256(canonical_json(settings).encode()).hexdigest()
 
     def _cohort_fingerprint(self) -> str:
@@ -260,10 +319,29 @@ class Campaign:
         return hashlib.sha256("\x1f".join(ids).encode()).hexdigest()
 
     def _finish(self, payload: dict) -> dict:
-        return finish_payload(payload, name=self.name, send_after=send_after_text(self.schedule))
+        send_after = None if is_local(self.schedule) else send_after_text(self.schedule)
+        return finish_payload(payload, name=self.name, send_after=send_after)
 
-    def _groups(self, ids: list[str]) -> list[tuple[dict, list[str]]]:
-        """(payload, ids) groups before cutting into batches."""
+    def _groups(self, ids: list[str]) -> list[tuple]:
+        """(payload, ids, hold) groups before cutting into batches: one per text (rendered
+        here) and, under quiet hours or a local schedule, per time it goes out."""
+        timing = self._holds().timing
+        if timing is None or not (timing.send_after or timing.extra):
+            return self._text_groups(ids)
+        out = []
+        for payload, group in self._text_groups(ids):
+            parts: dict[tuple, list[str]] = {}
+            for eid in group:
+                parts.setdefault(timing.group_of(eid), []).append(eid)
+            for (send_after, hold), part in sorted(parts.items(), key=lambda kv: str(kv[0])):
+                timed = {**payload, **timing.extra}
+                if send_after:
+                    timed["send_after"] = send_after
+                out.append((timed, part, hold))
+        return out
+
+    def _text_groups(self, ids: list[str]) -> list[tuple[dict, list[str]]]:
+        """(payload, ids) groups of the texts."""
         if self._mode()[0] != "client":
             return [(self._finish(self.message.to_payload()), ids)]
         full = len(ids) == len(self.cohort)
@@ -279,16 +357,21 @@ class Campaign:
         return groups
 
     def _planned(self, ids: list[str], seq0: int) -> list[Batch]:
+        run = self.journal.run(self.name)
+        cancels = int(((run or {}).get("settings") or {}).get("cancellations", 0))
         return plan_batches(
             self.name, self._groups(ids), batch_size=self.batch_size,
             platforms=self._platform_setting(), seq0=seq0,
+            key_kind="send" if not cancels else f"send-after-cancel-{cancels}",
         )  # fmt: skip
 
     def _all_batches(self) -> list[Batch]:
         ids = self._sendable_ids()
+        timing = self._holds().timing
         fp = (
             self.cohort.fingerprint, self._content_fingerprint(), self.batch_size,
             hashlib.sha256("\x1f".join(ids).encode()).hexdigest(),
+            timing.signature() if timing is not None else None,
         )  # fmt: skip
         if self._cache.get("batches_fp") != fp:
             self._cache["batches"] = self._planned(ids, 0)
@@ -311,13 +394,18 @@ class Campaign:
         return self._cache["reach"]
 
     def _sendable_ids(self) -> list[str]:
-        """The usable ids without the people known unreachable (they get no request)."""
-        return self._reach().sendable(self._valid_ids()[0])
+        """The usable ids without the people known unreachable, suppressed or over the cap
+        (they get no request)."""
+        ids = self._reach().sendable(self._valid_ids()[0])
+        out = self._holds().excluded
+        return [i for i in ids if i not in out] if out else ids
 
     def _excluded(self) -> dict[str, str]:
         """``{external_id: why}`` of the people excluded before sending."""
         reach = self._reach()
-        return {eid: reach.reason_text(state) for eid, state in reach.excluded.items()}
+        out = {eid: reach.reason_text(state) for eid, state in reach.excluded.items()}
+        out.update(self._holds().excluded)
+        return out
 
     def _valid_ids(self) -> tuple[list[str], list, int]:
         """(usable ids, each once, first occurrence kept; empty/non-string ids; duplicates)."""
@@ -343,11 +431,17 @@ class Campaign:
         return [f for f in self._lint() if f.severity == "error"]
 
     # -- what to do now -----------------------------------------------------------------------
-    def _decide(self, *, extend: bool, resend_expired: bool = False) -> Decision:
+    def _decide(
+        self, *, extend: bool, resend_expired: bool = False, reopen: bool = False
+    ) -> Decision:
         """Compare the journal with this campaign; say what a send would do (no writes)."""
         self._pinned = None
         self._tick()
         run, rebind = check_run(self.journal, name=self.name, app_id=self.app_id)
+        if run is not None and run["status"] == "cancelled":
+            if not reopen:
+                raise cancelled_conflict(run, name=self.name)
+            extend = True  # the cancelled people get new batches (new keys)
         existing = self.journal.batches(self.name, kind="send") if run else []
         if existing and self.personalization == "auto":
             self._keep_started_mode(run)
@@ -368,7 +462,9 @@ class Campaign:
         if not self._matches(run):
             self._pinned = None  # something did change: decide afresh
 
-    def plan(self, *, extend: bool = False, resend_expired: bool = False) -> CampaignPlan:
+    def plan(
+        self, *, extend: bool = False, resend_expired: bool = False, reopen: bool = False
+    ) -> CampaignPlan:
         """What ``send()`` would do now: no push is sent and no campaign record is written.
 
         It says who can be reached (``plan().excluded``, ``plan().reachability``): checking
@@ -383,18 +479,18 @@ class Campaign:
         """
         try:
             try:
-                d = self._decide(extend=extend, resend_expired=resend_expired)
+                d = self._decide(extend=extend, resend_expired=resend_expired, reopen=reopen)
             except CampaignConflict as exc:
                 d = Decision.refused(exc)
             # the sample request is built by the client's dialect, which refuses a payload
             # the checks already flag (a non-https url): that too is a blocked plan
-            return build_plan(
+            return self._with_rules(build_plan(
                 d, name=self.name, recipients=len(self.cohort), duplicates=self._valid_ids()[2],
                 findings=self._lint(), choice=self._choice(), plan_all=self._all_batches,
                 platforms=self.platforms, exclude_platforms=self.exclude_platforms,
                 app_id=self.app_id, api=self.api, key_hint=self.client.key_hint,
                 max_workers=self.client.max_workers, reach=self._reach(),
-            )  # fmt: skip
+            ), d)  # fmt: skip
         except ValidationError:
             if not self._errors():
                 raise  # not a message error the checks can show: let it say what happened
@@ -404,9 +500,21 @@ class Campaign:
                 platforms=self.platforms, exclude_platforms=self.exclude_platforms, api=self.api,
             )  # fmt: skip
 
+    def _with_rules(self, plan: CampaignPlan, d: Decision) -> CampaignPlan:
+        """``plan`` with the rules, who they hold back and why, and when people get it."""
+        rules = self._rules()
+        plan.rules = [] if rules.empty else rules.lines()
+        if d.state in ("new", "extend"):
+            holds = self._holds()
+            plan.held = holds.held
+            if holds.timing is not None:
+                plan.timing = holds.timing.table()
+                plan.timing_notes = list(holds.timing.notes)
+        return plan
+
     @property
     def status(self) -> str:
-        """new | tested | sending | interrupted | partial | sent (from the journal).
+        """new | tested | sending | interrupted | partial | sent | cancelled (from the journal).
 
         ``interrupted``: a send stopped (AuthError, Ctrl-C, ...) with batches unanswered;
         ``partial``: some batches failed; both resume with ``send()``. A process killed
@@ -442,6 +550,7 @@ class Campaign:
         progress: Any = True,
         resend_expired: bool = False,
         stop: threading.Event | None = None,
+        reopen: bool = False,
     ) -> CampaignResult:
         """Send to the cohort exactly once (resuming anything unfinished).
 
@@ -467,49 +576,35 @@ class Campaign:
         """
         started = time.monotonic()
         self._check_sendable()
-        d = self._decide(extend=extend, resend_expired=resend_expired)
-        todo = d.todo
-        if not todo and d.state == "new" and self._reach().excluded:
-            note = (
-                f"Nothing was sent: nobody in campaign {self.name!r} can be reached. "
-                f"{self._reach().sentence()}"
-            )
-            log.warning(note)
-            import pandas as pd
-
-            rows = [(eid, "excluded", None, why) for eid, why in self._excluded().items()]
-            frame = pd.DataFrame(
-                rows, columns=["external_id", "status", "notification_id", "error"]
-            )
-            return CampaignResult(
-                name=self.name, frame=frame, note=note, seconds=time.monotonic() - started
-            )
-        if not todo:
-            note = nothing_note(d, name=self.name)
-            log.warning(note)
-            return build_result(
-                self.journal, self.name, requests=0, started=started, already_sent=True, note=note
-            )
-        to_send = sum(b.size for b in todo)
-        confirmed = type(confirm) is int
-        checks = dict(name=self.name, recipients=len(self.cohort), confirm_above=self.confirm_above)
-        if confirmed:  # a count that no longer matches is refused before anything else
-            check_confirmation(confirm, to_send, **checks)
-        check_acknowledged(
-            self.text_warnings(), acknowledge, name=self.name,
-            confirm_hint=f"confirm={to_send}" if confirmed or to_send > self.confirm_above else "",
-        )  # fmt: skip
-        check_confirmation(confirm, to_send, **checks)
-        if self.require_test:
-            check_tested(self.tested(), name=self.name)
-        if self._choice().warning:
-            log.warning("campaign %s: %s", self.name, self._choice().warning)
-        invalid, duplicates = self._valid_ids()[1:]
-        journal_intents(
-            d, name=self.name, journal=self.journal, app_id=self.app_id,
-            run_fields=self._run_fields(), invalid=invalid, duplicates=duplicates,
-            excluded=self._excluded(),
-        )  # fmt: skip
+        for attempt in range(CAP_RACE_RETRIES + 1):
+            d = self._decide(extend=extend, resend_expired=resend_expired, reopen=reopen)
+            early = self._nothing_to_send(d, started)
+            if early is not None:
+                return early
+            todo = d.todo
+            self._check_send(d, confirm=confirm, acknowledge=acknowledge)
+            invalid, duplicates = self._valid_ids()[1:]
+            d = dataclasses.replace(d, new=stamp(d.new, self._at or self._tick()))
+            try:
+                journal_intents(
+                    d, name=self.name, journal=self.journal, app_id=self.app_id,
+                    run_fields=self._run_fields(), invalid=invalid, duplicates=duplicates,
+                    excluded=self._excluded(),
+                    guard=cap_guard(d.new, rules=self._rules(), journal=self.journal,
+                                    app_id=self.app_id, run=self.name),
+                )  # fmt: skip
+            except CapRace as race:
+                if attempt == CAP_RACE_RETRIES:
+                    raise JournalError(
+                        f"Campaign {self.name!r}: other sends kept taking the frequency cap of "
+                        f"its people while it planned ({race}). Nothing was sent. Run it again "
+                        "once the other sends are done."
+                    ) from None
+                log.info("campaign %s: %s; deciding again", self.name, race)
+                self._cache.pop("holds_key", None)
+                continue
+            todo = d.todo
+            break
         # From here on every batch has its intent in the journal: a kill now loses nothing.
         stop = stop if stop is not None else threading.Event()
         with self._stops_lock:
@@ -519,7 +614,7 @@ class Campaign:
                 requests = run_batches(
                     self.name, todo, client=self.client, journal=self.journal,
                     progress=progress, clean=self._clean, stop=stop,
-                    confirmed=self._reach().reachable,
+                    confirmed=self._reach().reachable, now=self._now,
                 )  # fmt: skip
         except JournalError:
             raise  # the journal is busy or broken: do not wait on it again for the status
@@ -544,6 +639,57 @@ class Campaign:
         log.info("campaign %s: %s", self.name, result.summary)
         return result
 
+    def _nothing_to_send(self, d: Decision, started: float) -> CampaignResult | None:
+        """The result of a send with nothing to send (nobody reachable, or already sent)."""
+        if d.todo:
+            return None
+        excluded = self._excluded() if d.state in ("new", "extend") else {}
+        if d.state == "new" and excluded:
+            held = self._holds().excluded
+            if held:
+                note = (
+                    f"Nothing was sent: nobody in campaign {self.name!r} can be sent to now; "
+                    f"{len(held):,} left out by the sending rules ({self._rules()}). "
+                    f"{self._reach().sentence()}"
+                ).strip()
+            else:
+                note = (
+                    f"Nothing was sent: nobody in campaign {self.name!r} can be reached. "
+                    f"{self._reach().sentence()}"
+                )
+            log.warning(note)
+            import pandas as pd
+
+            rows = [(eid, "excluded", None, why) for eid, why in excluded.items()]
+            frame = pd.DataFrame(
+                rows, columns=["external_id", "status", "notification_id", "error"]
+            )
+            return CampaignResult(
+                name=self.name, frame=frame, note=note, seconds=time.monotonic() - started
+            )
+        note = nothing_note(d, name=self.name)
+        log.warning(note)
+        return build_result(
+            self.journal, self.name, requests=0, started=started, already_sent=True, note=note
+        )
+
+    def _check_send(self, d: Decision, *, confirm: Any, acknowledge: Any) -> None:
+        """Refuse a send that is not confirmed, acknowledged or tested as it must be."""
+        to_send = sum(b.size for b in d.todo)
+        confirmed = type(confirm) is int
+        checks = dict(name=self.name, recipients=len(self.cohort), confirm_above=self.confirm_above)
+        if confirmed:  # a count that no longer matches is refused before anything else
+            check_confirmation(confirm, to_send, **checks)
+        check_acknowledged(
+            self.text_warnings(), acknowledge, name=self.name,
+            confirm_hint=f"confirm={to_send}" if confirmed or to_send > self.confirm_above else "",
+        )  # fmt: skip
+        check_confirmation(confirm, to_send, **checks)
+        if self.require_test:
+            check_tested(self.tested(), name=self.name)
+        if self._choice().warning:
+            log.warning("campaign %s: %s", self.name, self._choice().warning)
+
     def stop(self) -> bool:
         """Stop the sends of this campaign that are running (safe from any thread).
 
@@ -556,6 +702,28 @@ class Campaign:
         for event in running:
             event.set()
         return bool(running)
+
+    def cancel(self, *, wait: float = 30.0) -> Cancellation:
+        """The kill switch: cancel every push of this campaign not delivered yet.
+
+        Running sends of this campaign are stopped first (up to ``wait`` seconds for their
+        requests in flight); each notification it created that is still scheduled or going
+        out is cancelled; batches never requested are stopped. All is recorded, and a later
+        :meth:`send` refuses until ``send(reopen=True)``. The answer lists, per person, what
+        was cancelled and what had already gone out (``to_frame()``).
+        """
+        self.stop()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with self._stops_lock:
+                if not self._stops:
+                    break
+            time.sleep(0.05)
+        result = cancel_campaign(
+            self.journal, self.name, self.client, now=self._tick(), clean=self._clean
+        )
+        log.warning("campaign %s: %s", self.name, result.headline()[1])
+        return result
 
     def _interrupted(self) -> None:
         """Record that a send stopped with batches unanswered (the status is cosmetic)."""
@@ -587,13 +755,18 @@ class Campaign:
         }
 
     def _settings(self) -> dict:
-        return {
+        out = {
             "exclude_platforms": list(self.exclude_platforms),
             "personalization": self._mode()[0],
             "schedule": send_after_text(self.schedule),
             "batch_size": self.batch_size,
             "api": self.api,
         }
+        if not self._rules().empty:
+            out["rules"] = self._rules().settings()
+        run = self.journal.run(self.name)
+        kept = {k: v for k, v in ((run or {}).get("settings") or {}).items() if k in _KEPT}
+        return {**out, **kept}
 
     def result(self) -> CampaignResult:
         """The per-recipient outcome so far, from the journal (sends nothing).

@@ -46,6 +46,7 @@ __all__ = [
     "check_confirmation",
     "check_tested",
     "check_run",
+    "cancelled_conflict",
     "conflict_text",
     "decide",
     "nothing_note",
@@ -218,7 +219,7 @@ def decide(
         and run["cohort_fingerprint"] == cohort_fingerprint
         and run["message_fingerprint"] == message_fingerprint
     )
-    unfinished = tuple(b for b in existing if b.state != "done")
+    unfinished = tuple(b for b in existing if b.state not in ("done", "cancelled"))
     if not resend_expired:
         refuse_expired(name, unfinished)
     base = dict(run=run, existing=tuple(existing), unfinished=unfinished, rebind_app=rebind_app)
@@ -228,9 +229,9 @@ def decide(
         if first:  # test sends came first and hold the lowest numbers
             new = [dataclasses.replace(b, seq=b.seq + first) for b in new]
         return Decision("new", new=tuple(new), **base)
-    if same:
+    if same and not extend:
         return Decision("resume" if unfinished else "sent", **base)
-    if not extend:
+    if not same and not extend:
         message_changed = run["message_fingerprint"] != message_fingerprint
         cohort_changed = run["cohort_fingerprint"] != cohort_fingerprint
         if message_changed and cohort_changed:
@@ -304,6 +305,18 @@ def conflict_text(
         f"Nothing was sent. Call send(extend=True) to send it only to the {people(new)} "
         "this campaign has not reached yet, or use a new campaign name to send it to "
         "everyone again as a new campaign (people already reached get it a second time)."
+    )
+
+
+def cancelled_conflict(run: dict, *, name: str) -> CampaignConflict:
+    """The refusal of a send after :meth:`~onesig_nb.campaign.Campaign.cancel`."""
+    when = (run.get("settings") or {}).get("cancelled_at") or run.get("updated_at") or "earlier"
+    return _conflict(
+        f"Campaign {name!r} was cancelled ({when}). Nothing was sent. To send it after all, "
+        "call send(reopen=True) (onesig-nb send: --reopen): it sends, with new requests, to "
+        "the people the cancel stopped and those not reached yet, never again to anyone it "
+        "already reached.",
+        "it was cancelled (send(reopen=True) sends it after all)",
     )
 
 

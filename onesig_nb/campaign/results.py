@@ -33,14 +33,16 @@ PENDING = "not sent yet, or its answer was not recorded: send() again resumes it
 
 
 def campaign_status(journal: Journal, name: str) -> str:
-    """new | tested | sending | interrupted | partial | sent, from the journal."""
+    """new | tested | sending | interrupted | partial | sent | cancelled, from the journal."""
     run = journal.run(name)
     if run is None:
         return "new"
+    if run["status"] == "cancelled":
+        return "cancelled"
     batches = journal.batches(name, kind="send")
     if not batches:
         return "tested"
-    if all(b.state == "done" for b in batches):
+    if all(b.state in ("done", "cancelled") for b in batches):
         return "sent"
     if run["status"] == "interrupted" and any(b.state == "intent" for b in batches):
         return "interrupted"
@@ -50,7 +52,7 @@ def campaign_status(journal: Journal, name: str) -> str:
 def update_status(journal: Journal, name: str, *, interrupted: bool = False) -> None:
     """Write the run's status after a send (sent / interrupted / partial)."""
     batches = journal.batches(name, kind="send")
-    if batches and all(b.state == "done" for b in batches):
+    if batches and all(b.state in ("done", "cancelled") for b in batches):
         now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         journal.update_run(name, status="sent", finished_at=now)
     elif interrupted and any(b.state == "intent" for b in batches):

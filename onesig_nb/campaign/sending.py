@@ -14,6 +14,7 @@ notebook's Interrupt) during a send into that event; a second one interrupts at 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import logging
 import signal
 import threading
@@ -68,6 +69,14 @@ ACCEPTED_UNCONFIRMED = (
     "accepted (unconfirmed): OneSignal accepted the push, but whether they have a subscribed "
     "device was not checked (it silently ignores ids it does not know)"
 )
+
+
+#: The statuses a deferred batch's people get "deferred" in place of (accepted by OneSignal).
+DEFERRABLE = ("sent", "accepted_unconfirmed", "some_devices_unsubscribed")
+
+
+def _utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
 
 
 def outcome(
@@ -142,12 +151,15 @@ def run_batches(
     clean: Callable[[str], str],
     stop: threading.Event | None = None,
     confirmed: Container[str] = frozenset(),
+    now: Callable[[], _dt.datetime] | None = None,
 ) -> int:
     """Send journaled batches; record each outcome as it arrives. Returns requests made.
 
     :param stop: once set, no further request starts; those in flight finish and are
         journaled (the rest stay intents for the next send)
     :param confirmed: the ids known reachable before sending (:func:`outcome`)
+    :param now: the campaign's clock: when each answer came (the delivery ledger's time of
+        a push sent at once)
     """
     if not batches:
         return 0
@@ -171,7 +183,11 @@ def run_batches(
         for b in batches:
             if stop is not None and stop.is_set():
                 return
-            journal.mark_attempt(name, [b.seq])
+            if not journal.mark_attempt(name, [b.seq]):
+                log.warning("campaign %s was cancelled: no further request starts", name)
+                if stop is not None:
+                    stop.set()
+                return
             requested += 1
             yield as_request(b)
 
@@ -187,9 +203,15 @@ def run_batches(
         for resp in client.iter_notifications(requests()):
             b = by_seq[resp.ref]
             state, nid, err, rows = outcome(resp, b.external_ids, clean, confirmed)
+            if b.hold and nid:  # accepted to go out when their quiet hours end
+                rows = [
+                    (i, "deferred", n, b.hold) if st in DEFERRABLE else (i, st, n, e)
+                    for i, st, n, e in rows
+                ]
+            at = (now or _utc_now)().astimezone(_dt.UTC).isoformat(timespec="seconds")
             journal.record_outcome(
                 name, b.seq, state=state, notification_id=nid,
-                http_status=resp.status, error=err, recipients=rows,
+                http_status=resp.status, error=err, recipients=rows, at=at,
             )  # fmt: skip
             done += b.size
             if bar is not None:
@@ -261,22 +283,28 @@ def journal_intents(
     invalid: Sequence[Any],
     duplicates: int,
     excluded: Mapping[str, str] | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> None:
     """Write the run and every new batch's intent in ONE transaction before any request, and
     the cohort's unusable ids as 'invalid'.
 
     :param run_fields: the run's fingerprints, settings and recipients as they are now
     :param excluded: ``{external_id: why}`` of the people excluded before sending (known
-        unreachable), journaled as 'excluded' when the campaign starts or extends
+        unreachable, suppressed, capped), journaled as 'excluded' when the campaign starts
+        or extends
+    :param guard: run first inside that transaction (the frequency cap's second check,
+        :func:`~onesig_nb.campaign.holds.cap_guard`); it raises to write nothing
     """
     run_fields = {**run_fields, "status": "sending"}
     if d.run is None:
         run_fields.pop("status")
-        journal.create_run(name, kind="campaign", app_id=app_id, batches=list(d.new), **run_fields)
+        journal.create_run(
+            name, kind="campaign", app_id=app_id, batches=list(d.new), guard=guard, **run_fields
+        )
     elif d.new:
         if d.state == "extend":
             run_fields["rounds"] = d.run["rounds"] + 1
-        journal.add_batches(name, list(d.new), **run_fields)
+        journal.add_batches(name, list(d.new), guard=guard, **run_fields)
     elif d.run["status"] != "sending":
         journal.update_run(name, status="sending")
     if d.rebind_app:  # nothing was created under the old (mistyped) app id
@@ -329,7 +357,7 @@ def sigint_stops(stop: threading.Event) -> Iterator[None]:
 
 def split(journal: Journal, name: str) -> tuple[int, int]:
     """(people in send batches OneSignal answered, people in batches still to send)."""
-    batches = journal.batches(name, kind="send")
+    batches = [b for b in journal.batches(name, kind="send") if b.state != "cancelled"]
     left = sum(b.size for b in batches if b.state != "done")
     return sum(b.size for b in batches) - left, left
 

@@ -19,6 +19,7 @@ from onesig_nb.campaign.report import SendSchedule
 
 __all__ = [
     "ACCEPTED_STATUSES",
+    "exclusion_kind",
     "FIX_CHECKS",
     "RESULT_STATUSES",
     "SENT_MEANS",
@@ -55,7 +56,9 @@ _STATUS_LABELS = (
     ("sent", "sent (reachable, accepted)"),
     ("accepted_unconfirmed", "accepted (unconfirmed)"),
     ("some_devices_unsubscribed", "accepted, with a device not subscribed"),
+    ("deferred", "deferred by quiet hours (scheduled)"),
     ("excluded", "excluded before sending"),
+    ("cancelled", "cancelled before delivery"),
     ("unsubscribed", "not subscribed (not reached)"),
     ("not_reached", "not in this OneSignal app"),
     ("invalid", "invalid ids"),
@@ -84,7 +87,11 @@ SENT_MEANS = (
 #: ``accepted_unconfirmed``      accepted by OneSignal; reachability unknown (not checked)
 #: ``some_devices_unsubscribed`` accepted; OneSignal listed a device of theirs as not
 #:                               subscribed, and nobody knows whether they have another
-#: ``excluded``                  known unreachable before sending: no request was made
+#: ``deferred``                  accepted by OneSignal to go out when their quiet hours end
+#: ``excluded``                  left out before sending (unreachable, suppressed, capped):
+#:                               no request was made; the error column says why
+#: ``cancelled``                 their push was cancelled (``campaign.cancel()``) before it
+#:                               reached them
 #: ``unsubscribed``              OneSignal created no notification and listed them
 #: ``not_reached``               OneSignal created no notification for their batch
 #: ``invalid``                   empty external id: nothing was sent
@@ -99,9 +106,12 @@ RESULT_STATUSES = {
     "some_devices_unsubscribed": "OneSignal accepted the push for their batch but listed a "
     "device of theirs as not subscribed (it lists devices, not people), and whether they have "
     "another subscribed device was not checked",
-    "excluded": "excluded before sending: not in this OneSignal app, or no subscribed device "
-    "on this campaign's platforms (the error column says which, and how old the check is); "
-    "no request was made for them",
+    "deferred": "OneSignal accepted the push for their batch, scheduled for the end of their "
+    "quiet hours (the error column says when)",
+    "excluded": "excluded before sending: not in this OneSignal app, no subscribed device "
+    "on this campaign's platforms, suppressed, or over the frequency cap (the error column "
+    "says which, and until when); no request was made for them",
+    "cancelled": "their push was cancelled (campaign.cancel()) before it reached them",
     "unsubscribed": "OneSignal created no notification for their batch and listed them as not "
     "subscribed: nothing reached them",
     "not_reached": "OneSignal created no notification for their batch: unknown to OneSignal "
@@ -112,20 +122,35 @@ RESULT_STATUSES = {
 }
 
 #: The statuses of people in a notification OneSignal created (``summary["accepted"]``).
-ACCEPTED_STATUSES = ("sent", "accepted_unconfirmed", "some_devices_unsubscribed")
+ACCEPTED_STATUSES = ("sent", "accepted_unconfirmed", "some_devices_unsubscribed", "deferred")
 
 #: Each status in a few plain words (banner, CLI, widgets): ``accepted (unconfirmed)``.
 STATUS_WORDS = {
     "sent": "sent",
     "accepted_unconfirmed": "accepted (unconfirmed)",
     "some_devices_unsubscribed": "accepted, a device not subscribed",
+    "deferred": "deferred (quiet hours)",
     "excluded": "excluded before sending",
+    "cancelled": "cancelled",
     "unsubscribed": "not subscribed",
     "not_reached": "not reached",
     "invalid": "invalid id",
     "failed": "failed",
     "pending": "pending",
 }
+
+
+def exclusion_kind(reason: str) -> str:
+    """The kind of a reason someone was left out, in a few words (counts group by it)."""
+    text = str(reason or "")
+    for prefix in ("capped", "suppressed", "deferred by quiet hours", "held out"):
+        if text.startswith(prefix):
+            return prefix
+    if "not in this OneSignal app" in text or text == "not_in_onesignal":
+        return "not in OneSignal"
+    if "only on platforms" in text or text == "other_platforms_only":
+        return "subscribed only on excluded platforms"
+    return "without a subscribed device"
 
 
 @dataclass
@@ -151,17 +176,58 @@ class CampaignPlan:
     blocked: str = ""  # why a conflict/blocked plan cannot send, in a few words
     #: who can be reached (a :class:`~onesig_nb.campaign.reachability.Reachability`), or None
     reach: Any = None
+    #: the sending rules in words (:class:`~onesig_nb.campaign.rules.Rules`), [] for none
+    rules: list = field(default_factory=list)
+    #: ``{external_id: reason}`` of the people the rules leave out (suppressed, capped) or
+    #: defer (quiet hours)
+    held: dict = field(default_factory=dict)
+    #: how many people go at what UTC and local time (a DataFrame), when rules or a local
+    #: schedule decide it; notes on time zones that fell back to the default
+    timing: Any = None
+    timing_notes: list = field(default_factory=list)
 
     @property
     def excluded(self):
-        """The people the send leaves out, known unreachable before sending: a DataFrame
-        ``external_id, reason`` (``not_in_onesignal``, ``unsubscribed``,
-        ``other_platforms_only``; :data:`~onesig_nb.campaign.reachability.REASON_WORDS`)."""
-        if self.reach is None:
-            import pandas as pd
+        """Why each person left out is not sent now: a DataFrame ``external_id, reason``.
 
-            return pd.DataFrame(columns=["external_id", "reason"])
-        return self.reach.excluded_frame()
+        Reachability (``not_in_onesignal``, ``unsubscribed``, ``other_platforms_only``;
+        :data:`~onesig_nb.campaign.reachability.REASON_WORDS`), then the sending rules:
+        ``suppressed: ...``, ``capped until <time>``, and ``deferred by quiet hours to
+        <time>`` (those still get it, later). :meth:`reasons` counts them.
+        """
+        import pandas as pd
+
+        frame = (
+            self.reach.excluded_frame()
+            if self.reach is not None
+            else pd.DataFrame(columns=["external_id", "reason"])
+        )
+        if not self.held:
+            return frame
+        held = pd.DataFrame(list(self.held.items()), columns=["external_id", "reason"])
+        return pd.concat([frame, held], ignore_index=True) if len(frame) else held
+
+    def reasons(self) -> dict[str, int]:
+        """People per reason they are not sent now (``capped``, ``suppressed``, ``deferred by
+        quiet hours``, ``not in OneSignal``, ...), most first."""
+        frame = self.excluded
+        if not len(frame):
+            return {}
+        counts = frame["reason"].map(exclusion_kind).value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def reasons_text(self) -> str:
+        """``Not now: 12 capped, 3 suppressed; 40 deferred by quiet hours (sent later).``"""
+        reasons = self.reasons()
+        if not reasons:
+            return ""
+        later = reasons.pop("deferred by quiet hours", 0)
+        parts = []
+        if reasons:
+            parts.append("Left out: " + ", ".join(f"{n:,} {k}" for k, n in reasons.items()) + ".")
+        if later:
+            parts.append(f"{people(later)} deferred by quiet hours (sent when they end).")
+        return " ".join(parts)
 
     @property
     def reachability(self) -> dict:
@@ -209,21 +275,27 @@ class CampaignPlan:
         if self.to_send == 0:
             if self.state == "extend":
                 return "Everyone in this cohort was already reached: nothing to send."
+            if self.held and self.reasons_text():
+                return f"Nobody to send to now. {self.reasons_text()}"
             if self.reach is not None and self.reach.excluded:
                 return f"Nobody to send to: nobody can be reached. {self.reach_text()}"
             return "Nobody to send to: the cohort is empty."
         reach = f" {self.reach_text()}" if self.reach_text() else ""
         if self.state == "resume":
             return f"Will finish the unfinished send: {n} left {how}"
+        held = f" {self.reasons_text()}" if self.held and self.reasons_text() else ""
         if self.state == "extend":
-            return f"Will send to {n} not reached yet {how}{reach}"
-        return f"Will send to {n} {how}{reach}"
+            return f"Will send to {n} not reached yet {how}{reach}{held}"
+        return f"Will send to {n} {how}{reach}{held}"
 
     def to_dict(self) -> dict:
         d = {
-            k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("findings", "reach")
+            k: getattr(self, k)
+            for k in self.__dataclass_fields__
+            if k not in ("findings", "reach", "held", "timing")
         }
         d["reachability"] = self.reachability
+        d["reasons"] = self.reasons()
         d["findings"] = [
             {"severity": f.severity, "code": f.code, "message": f.message} for f in self.findings
         ]
@@ -240,8 +312,17 @@ class CampaignPlan:
             f"  personalization {self._mode_text()}",
             f"  est. duration   {duration_text(self.estimated_seconds)} under the rate limits",
         ]
-        if self.schedule is not None:
+        if self.schedule is not None and self.timing is None:
             lines.append(f"  goes out        {self.schedule.when()}")
+        for rule in self.rules:
+            lines.append(f"  rule            {rule}")
+        if self.reasons_text():
+            lines.append(f"  not now         {self.reasons_text()}")
+        for note in self.timing_notes:
+            lines.append(f"  time zones      {note}")
+        if self.timing is not None and len(self.timing):
+            lines.append("  when            " + self._timing_lines()[0])
+            lines += ["                  " + ln for ln in self._timing_lines()[1:]]
         for f in self.findings:
             lines.append(f"  check {SEVERITY_WORDS.get(f.severity, f.severity)}: {f.message}")
         if self.note:
@@ -251,6 +332,16 @@ class CampaignPlan:
         body = json.dumps(self.sample_payload, indent=2, ensure_ascii=False)
         lines += ["    " + ln for ln in body.splitlines()]
         return "\n".join(lines)
+
+    def _timing_lines(self, limit: int = 8) -> list[str]:
+        """The timing table in lines: ``2026-12-01 07:00 UTC  08:00 local (Europe/Berlin)  12``."""
+        out = []
+        for row in self.timing.head(limit).itertuples(index=False):
+            utc = row.utc.strftime("%Y-%m-%d %H:%M UTC")
+            out.append(f"{utc}  {row.local_time} ({row.time_zone}, {row.why})  {row.people:,}")
+        if len(self.timing) > limit:
+            out.append(f"... {len(self.timing) - limit:,} more times (plan.timing)")
+        return out
 
     def _mode_text(self) -> str:
         word = MODE_WORDS.get(self.personalization, self.personalization)
@@ -279,8 +370,15 @@ class CampaignPlan:
                 else "nothing to send",
             ),
         ]
-        if self.schedule is not None:
+        if self.schedule is not None and self.timing is None:
             rows.append(("Goes out (scheduled)", self.schedule.when()))
+        if self.rules:
+            rows.append(("Sending rules", "; ".join(self.rules)))
+        if self.reasons_text():
+            rows.append(("Not sent now", self.reasons_text()))
+        rows += [("Time zones", note) for note in self.timing_notes]
+        if self.timing is not None and len(self.timing):
+            rows.append(("When", " | ".join(self._timing_lines(5))))
         body = "".join(
             f"<tr><th style='text-align:left;padding-right:14px'>{e(k)}</th><td>{e(v)}</td></tr>"
             for k, v in rows
@@ -418,16 +516,26 @@ class CampaignResult:
                 f"{n:,} {agree(n, 'is', 'are')} not in this OneSignal app (or "
                 f"{agree(n, 'has', 'have')} no subscribed device) and got nothing."
             )
+        n = s["deferred"]
+        if n:
+            parts.append(
+                f"{people(n)} {agree(n, 'was', 'were')} in quiet hours: OneSignal accepted it "
+                "to go out when their quiet hours end (the why column says when)."
+            )
         n = s["excluded"]
         if n:
             errors = self.frame.loc[self.frame["status"] == "excluded", "error"].fillna("")
-            missing = int(errors.str.contains("not in this OneSignal app").sum())
-            why = (
-                f"{missing:,} not in OneSignal, {n - missing:,} without a subscribed device"
-                if missing and missing < n
-                else ("not in OneSignal" if missing else "no subscribed device")
-            )
+            kinds = errors.map(exclusion_kind).value_counts()
+            if len(kinds) > 1:
+                why = ", ".join(f"{int(k):,} {w}" for w, k in kinds.items())
+            else:
+                why = {"without a subscribed device": "no subscribed device"}.get(
+                    kinds.index[0], kinds.index[0]
+                )
             parts.append(f"{n:,} excluded before sending ({why}): no request for them.")
+        n = s["cancelled"]
+        if n:
+            parts.append(f"{people(n)} {agree(n, 'was', 'were')} cancelled before delivery.")
         if s["invalid"]:
             parts.append(f"{count(s['invalid'], 'empty id')} skipped.")
         if trouble:

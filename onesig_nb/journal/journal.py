@@ -14,6 +14,9 @@ Schema versions are stored in ``PRAGMA user_version``; a file written by a newer
 file that is not a journal at all, is refused with a :class:`~onesig_nb.errors.JournalError`
 that says what to do. The API key is never written here: callers redact error texts first.
 
+The journal of an app is also the ledger of its sending rules (:mod:`.ledger`): every push
+planned for a person, from any campaign, with when it may reach them.
+
 :class:`Journal` owns one :class:`~.store.JournalStore` (the file) and gives it to its two parts,
 :class:`~.runs.RunRecords` (campaigns, batches, recipients) and :class:`~.tags.TagSyncState`
 (tag-sync state); each public method of the journal is one of theirs, listed below.
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from onesig_nb.journal.ledger import DeliveryLedger
 from onesig_nb.journal.reach import ReachabilityCache
 from onesig_nb.journal.runs import Batch, RunRecords
 from onesig_nb.journal.store import BUSY_TIMEOUT_SECONDS, SCHEMA_VERSION, JournalStore
@@ -66,6 +70,7 @@ class Journal:
         self._records = RunRecords(self.store)
         self._tags = TagSyncState(self.store)
         self._reach = ReachabilityCache(self.store)
+        self._ledger = DeliveryLedger(self.store)
 
     @property
     def path(self) -> Path:
@@ -102,6 +107,10 @@ class Journal:
     record_outcome = _of("_records", RunRecords.record_outcome)
     recipients = _of("_records", RunRecords.recipients)
     targeted_ids = _of("_records", RunRecords.targeted_ids)
+    cancel_batches = _of("_records", RunRecords.cancel_batches)
+
+    # -- every push planned per person, for the frequency cap (.ledger) ------------------------
+    deliveries = _of("_ledger", DeliveryLedger.deliveries)
 
     # -- tag syncs: last written values, tag-edit intents and outcomes (.tags) ------------------
     tag_state = _of("_tags", TagSyncState.tag_state)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from onesig_nb.errors import JournalError
+from onesig_nb.journal.ledger import DeliveryLedger
 from onesig_nb.journal.store import JournalStore, dumps_json, utc_now
 
 __all__ = ["Batch", "RunRecords"]
@@ -34,6 +35,12 @@ class Batch:
     http_status: int | None = None
     error: str | None = None
     created_at: str | None = None  # when the intent was written (ISO, UTC)
+    #: why this batch waits (quiet hours), shown for each of its people
+    hold: str | None = None
+    #: when its push may first and last reach its people (ISO UTC; the delivery ledger's row,
+    #: written with the intent; None: when the intent is written)
+    deliver_at: str | None = None
+    deliver_until: str | None = None
 
     @property
     def size(self) -> int:
@@ -70,13 +77,19 @@ class RunRecords:
         settings: dict | None = None,
         recipients: int = 0,
         batches: Iterable[Batch] = (),
+        guard: Callable[[], None] | None = None,
     ) -> None:
-        """Create a run together with the intents of its batches, in one transaction."""
+        """Create a run together with the intents of its batches, in one transaction.
+
+        :param guard: called first inside that transaction (which holds the journal's write
+            lock): it may read the journal and raise to write nothing, so a check and the
+            intents it allows cannot be split by another process (the frequency cap)
+        """
         now = utc_now()
         try:
             self._create_run(
                 name, kind, app_id, cohort_fingerprint, message_fingerprint, settings,
-                recipients, batches, now,
+                recipients, batches, now, guard,
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
             raise JournalError(
@@ -87,9 +100,11 @@ class RunRecords:
 
     def _create_run(
         self, name, kind, app_id, cohort_fingerprint, message_fingerprint, settings,
-        recipients, batches, now,
+        recipients, batches, now, guard,
     ) -> None:  # fmt: skip
         with self.store.transaction() as c:
+            if guard is not None:
+                guard()
             c.execute(
                 "INSERT INTO runs(name, kind, app_id, cohort_fingerprint, message_fingerprint, "
                 "settings, recipients, status, created_at, updated_at) "
@@ -107,7 +122,7 @@ class RunRecords:
                     now,
                 ),
             )
-            self._insert_batches(c, batches, now)
+            self._insert_batches(c, batches, now, app_id)
 
     def update_run(self, name: str, **fields: Any) -> None:
         """Change columns of a run (``settings`` is JSON-encoded for you)."""
@@ -140,10 +155,24 @@ class RunRecords:
 
     # -- batches ------------------------------------------------------------------------------
     @staticmethod
-    def _insert_batches(c: sqlite3.Connection, batches: Iterable[Batch], now: str) -> None:
+    def _insert_batches(
+        c: sqlite3.Connection, batches: Iterable[Batch], now: str, app_id: str | None
+    ) -> None:
+        """Write batch intents, and the delivery ledger's rows of the real sends."""
+        batches = list(batches)
+        DeliveryLedger.write(
+            c,
+            app_id or "",
+            [
+                (eid, b.run, b.seq, b.deliver_at or now, b.deliver_until or b.deliver_at or now)
+                for b in batches
+                if b.kind == "send"
+                for eid in b.external_ids
+            ],
+        )
         c.executemany(
             "INSERT INTO batches(run, seq, kind, idempotency_key, payload, external_ids, "
-            "platforms, size, state, created_at) VALUES (?,?,?,?,?,?,?,?,'intent',?)",
+            "platforms, size, state, created_at, hold) VALUES (?,?,?,?,?,?,?,?,'intent',?,?)",
             [
                 (
                     b.run,
@@ -155,20 +184,32 @@ class RunRecords:
                     None if b.platforms is None else dumps_json(list(b.platforms)),
                     b.size,
                     now,
+                    b.hold,
                 )
                 for b in batches
             ],
         )
 
-    def add_batches(self, run: str, batches: Iterable[Batch], **run_fields: Any) -> None:
+    def add_batches(
+        self,
+        run: str,
+        batches: Iterable[Batch],
+        *,
+        guard: Callable[[], None] | None = None,
+        **run_fields: Any,
+    ) -> None:
         """Write intents for more batches of an existing run and update its columns, in one
-        transaction (so a crash leaves either both or neither)."""
+        transaction (so a crash leaves either both or neither). ``guard``: as for
+        :meth:`create_run`."""
         now = utc_now()
         if "settings" in run_fields:
             run_fields["settings"] = dumps_json(run_fields["settings"])
         try:
             with self.store.transaction() as c:
-                self._insert_batches(c, batches, now)
+                if guard is not None:
+                    guard()
+                app = c.execute("SELECT app_id FROM runs WHERE name=?", (run,)).fetchone()
+                self._insert_batches(c, batches, now, app[0] if app else None)
                 if run_fields:
                     run_fields["updated_at"] = now
                     cols = ", ".join(f"{k}=?" for k in run_fields)
@@ -217,17 +258,22 @@ class RunRecords:
                     http_status=r["http_status"],
                     error=r["error"],
                     created_at=r["created_at"],
+                    hold=r["hold"],
                 )
             )
         return out
 
-    def mark_attempt(self, run: str, seqs: Iterable[int]) -> None:
-        """Count one more attempt for these batches (called just before their requests)."""
+    def mark_attempt(self, run: str, seqs: Iterable[int]) -> int:
+        """Count one more attempt for these batches (called just before their requests).
+        Returns how many were marked: a batch cancelled meanwhile (another process's
+        ``cancel``) is not, and must not be sent."""
         with self.store.transaction() as c:
-            c.executemany(
-                "UPDATE batches SET attempts=attempts+1 WHERE run=? AND seq=?",
+            cur = c.executemany(
+                "UPDATE batches SET attempts=attempts+1 WHERE run=? AND seq=? "
+                "AND state != 'cancelled'",
                 [(run, s) for s in seqs],
             )
+            return cur.rowcount
 
     def record_outcome(
         self,
@@ -239,12 +285,17 @@ class RunRecords:
         http_status: int | None,
         error: str | None,
         recipients: Iterable[tuple[str, str, str | None, str | None]] = (),
+        at: str | None = None,
     ) -> None:
         """Record a batch's answer and its recipients' outcomes in one transaction.
 
-        ``recipients`` rows are ``(external_id, status, notification_id, error)``.
+        ``recipients`` rows are ``(external_id, status, notification_id, error)``; ``at``: when
+        the answer came (ISO UTC, the campaign's clock; default: now), which is when a push
+        sent at once reached people (the delivery ledger).
         """
         with self.store.transaction() as c:
+            if state == "done":
+                DeliveryLedger.delivered(c, run, seq, at or utc_now())
             c.execute(
                 "UPDATE batches SET state=?, notification_id=?, http_status=?, error=?, "
                 "finished_at=? WHERE run=? AND seq=?",
@@ -265,10 +316,52 @@ class RunRecords:
         )
 
     def targeted_ids(self, run: str) -> set[str]:
-        """Everyone a real batch of this run was (or is about to be) addressed to."""
+        """Everyone a real batch of this run was (or is about to be) addressed to (a
+        cancelled batch addressed nobody)."""
         out: set[str] = set()
         for (ids,) in self.store.rows(
-            "SELECT external_ids FROM batches WHERE run=? AND kind='send'", (run,)
+            "SELECT external_ids FROM batches WHERE run=? AND kind='send' AND state!='cancelled'",
+            (run,),
         ):
             out.update(json.loads(ids))
         return out
+
+    def cancel_batches(
+        self,
+        run: str,
+        seqs: Iterable[int],
+        *,
+        reason: str,
+        settings: dict | None = None,
+    ) -> int:
+        """Mark batches of ``run`` cancelled (nobody in them got the push), their people
+        'cancelled' with ``reason``, and the run 'cancelled', in one transaction. Returns the
+        people in those batches."""
+        seqs = list(seqs)
+        now = utc_now()
+        people = 0
+        with self.store.transaction() as c:
+            for seq in seqs:
+                row = c.execute(
+                    "SELECT external_ids, notification_id FROM batches WHERE run=? AND seq=?",
+                    (run, seq),
+                ).fetchone()
+                if row is None:
+                    continue
+                ids = json.loads(row[0])
+                people += len(ids)
+                c.execute(
+                    "UPDATE batches SET state='cancelled', finished_at=? WHERE run=? AND seq=?",
+                    (now, run, seq),
+                )
+                c.executemany(
+                    "INSERT OR REPLACE INTO recipients(run, external_id, seq, status, "
+                    "notification_id, error) VALUES (?,?,?,'cancelled',?,?)",
+                    [(run, eid, seq, row[1], reason) for eid in ids],
+                )
+            fields = {"status": "cancelled", "updated_at": now}
+            if settings is not None:
+                fields["settings"] = dumps_json(settings)
+            cols = ", ".join(f"{k}=?" for k in fields)
+            c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), run))
+        return people

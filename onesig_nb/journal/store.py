@@ -24,7 +24,8 @@ from onesig_nb.errors import JournalError
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "JournalStore", "dumps_json", "utc_now"]
 
 #: Version of the table layout below. Bump it (and add a migration) when the layout changes.
-SCHEMA_VERSION = 1
+#: v2: the ``deliveries`` ledger (sending rules' frequency cap) and ``batches.hold``.
+SCHEMA_VERSION = 2
 
 #: How long a write waits for another process (kernel, ``onesig-nb send``) holding the journal
 #: before giving up with a :class:`JournalError` that says the journal is busy.
@@ -33,7 +34,23 @@ BUSY_TIMEOUT_SECONDS = 30.0
 #: Marker stored in the ``meta`` table so a random SQLite file is not mistaken for a journal.
 _APPLICATION = "onesig_nb-journal"
 
-_SCHEMA = """
+#: The ledger the frequency cap reads (v2): every push planned for a person, with when it may
+#: reach them (:mod:`onesig_nb.journal.ledger`).
+_DELIVERIES_TABLE = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    app_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    run TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    start TEXT NOT NULL,                 -- ISO UTC: the first moment it may reach them
+    until TEXT NOT NULL,                 -- the last (device time zones spread it over a day)
+    PRIMARY KEY (run, external_id)
+);
+"""
+
+_SCHEMA = (
+    _DELIVERIES_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     name TEXT PRIMARY KEY,
@@ -58,13 +75,14 @@ CREATE TABLE IF NOT EXISTS batches (
     external_ids TEXT NOT NULL,
     platforms TEXT,
     size INTEGER NOT NULL,
-    state TEXT NOT NULL,                 -- 'intent' | 'done' | 'failed'
+    state TEXT NOT NULL,                 -- 'intent' | 'done' | 'failed' | 'cancelled'
     attempts INTEGER NOT NULL DEFAULT 0,
     notification_id TEXT,
     http_status INTEGER,
     error TEXT,
     created_at TEXT NOT NULL,
     finished_at TEXT,
+    hold TEXT,                           -- why it waits (quiet hours), shown per person
     PRIMARY KEY (run, seq)
 );
 CREATE TABLE IF NOT EXISTS recipients (
@@ -101,6 +119,7 @@ CREATE TABLE IF NOT EXISTS reachability (
     checked_at TEXT NOT NULL,
     PRIMARY KEY (app_id, external_id)
 );
+CREATE INDEX IF NOT EXISTS deliveries_by_app ON deliveries (app_id, until);
 CREATE TABLE IF NOT EXISTS tag_edits (
     run TEXT NOT NULL,
     round INTEGER NOT NULL,
@@ -113,6 +132,7 @@ CREATE TABLE IF NOT EXISTS tag_edits (
     PRIMARY KEY (run, round, external_id, part)
 );
 """
+)
 
 
 def utc_now() -> str:
@@ -123,6 +143,37 @@ def utc_now() -> str:
 def dumps_json(value: Any) -> str:
     """``value`` as the journal stores JSON: sorted keys, no spaces, UTF-8 kept (comparable)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _migrate_to_v2(conn: sqlite3.Connection) -> None:
+    """v1 -> v2: ``batches.hold``, and the ``deliveries`` ledger filled from the sends already
+    journaled (each at the time its answer came back, else its intent), so a frequency cap
+    counts the pushes of campaigns sent before the upgrade."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if "hold" not in columns:
+            conn.execute("ALTER TABLE batches ADD COLUMN hold TEXT")
+        conn.execute(_DELIVERIES_TABLE)
+        rows = conn.execute(
+            "SELECT r.app_id, b.run, b.seq, b.external_ids, COALESCE(b.finished_at, b.created_at)"
+            " FROM batches b JOIN runs r ON r.name = b.run"
+            " WHERE b.kind = 'send' AND r.kind = 'campaign'"
+        ).fetchall()
+        conn.executemany(
+            "INSERT OR IGNORE INTO deliveries(app_id, external_id, run, seq, start, until) "
+            "VALUES (?,?,?,?,?,?)",
+            [
+                (app or "", eid, run, seq, at, at)
+                for app, run, seq, ids, at in rows
+                for eid in json.loads(ids)
+            ],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 class JournalStore:
@@ -215,6 +266,8 @@ class JournalStore:
             # lose the last commit), which is the failure this journal exists for.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            if "batches" in tables and version < 2:
+                _migrate_to_v2(conn)
             conn.executescript(_SCHEMA)
             conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('application', ?), "

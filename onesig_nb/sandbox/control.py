@@ -37,7 +37,8 @@ ADMIN_TIMEOUT_SECONDS = 60.0
 SEED_CHUNK = 5_000
 
 DELIVERY_COLUMNS = ["notification_id", "external_id", "platform", "heading", "subtitle",
-                    "contents", "url", "status", "converted", "subscription_id", "error"]  # fmt: skip
+                    "contents", "url", "status", "converted", "subscription_id", "error",
+                    "delivered_at"]  # fmt: skip
 NOTIFICATION_COLUMNS = ["id", "idempotency_key", "api", "created_at", "recipients", "canceled",
                         "contents", "headings", "request", "state", "send_after", "remaining",
                         "completed_at"]  # fmt: skip
@@ -323,7 +324,9 @@ class Sandbox:
         """DataFrame, one row per (notification_id, external_id, platform), as rendered.
 
         Only what was delivered: a scheduled notification has rows once its time comes on the
-        sandbox clock (:meth:`advance`); a canceled one never gets the rest.
+        sandbox clock (:meth:`advance`); a canceled one never gets the rest. ``delivered_at`` is
+        the Unix time on the sandbox clock (:meth:`now`) of the delivery: when the push was
+        created, or for a scheduled one its due time (not when :meth:`advance` passed it).
         """
         route = "deliveries"
         if notification_id:

@@ -10,7 +10,9 @@ stored.
 Delivery: a notification with no schedule is delivered (rendered per subscription) at once. One
 with ``send_after`` or ``delayed_option`` is stored with a due time per subscription and
 delivered by :func:`deliver_due` when the sandbox clock reaches it (every request and every
-``Sandbox.advance`` calls it), rendered with the tags of that moment.
+``Sandbox.advance`` calls it), rendered with the tags of that moment. Each delivery row records
+its ``delivered_at``: the sandbox clock when the create request was handled, or the row's due
+time (not the later moment the clock was advanced past it).
 """
 
 from __future__ import annotations
@@ -94,8 +96,11 @@ class _Renderer:
         return self.memo[key]
 
 
-def _render_rows(nid: str, body: dict, targets: list, tags_by_user: dict, seed: int) -> list:
-    """Delivery rows for (external_id, subscription_id, platform, language) targets."""
+def _render_rows(
+    nid: str, body: dict, targets: list, tags_by_user: dict, seed: int, at: float
+) -> list:
+    """Delivery rows for (external_id, subscription_id, platform, language) targets, all
+    delivered at ``at`` (Unix seconds on the sandbox clock)."""
     # custom_data reaches Liquid only with a template (limits table, "custom_data")
     render = _Renderer((body.get("custom_data") or None) if body.get("template_id") else None)
     headings, subtitles, contents = body.get("headings"), body.get("subtitle"), body.get("contents")
@@ -114,7 +119,7 @@ def _render_rows(nid: str, body: dict, targets: list, tags_by_user: dict, seed: 
             status, error = "errored", str(exc)
         converted = _converted(seed, nid, sid) if status == "sent" else 0
         rows.append(
-            (nid, ext, platform, heading, subtitle, text, url, status, converted, sid, error)
+            (nid, ext, platform, heading, subtitle, text, url, status, converted, sid, error, at)
         )
     return rows
 
@@ -203,7 +208,7 @@ def create(store: Store, body: Any, *, api: str, app_id: str, seed: int) -> Resp
     if start <= now and plan.delayed_option is None:
         targets = [(ext, sid, platform, lang) for ext, sid, platform, lang, _, _ in reachable]
         tags = _tags(store, [t[0] for t in targets], now)
-        store.add_deliveries(_render_rows(nid, body, targets, tags, seed))
+        store.add_deliveries(_render_rows(nid, body, targets, tags, seed, now))
         store.finish_if_done(nid, now)
     else:
         store.schedule(
@@ -247,7 +252,7 @@ def deliver_due(store: Store, *, seed: int) -> int:
             (r["external_id"], r["subscription_id"], r["platform"], r["language"]) for r in rows
         ]
         tags = _tags(store, [t[0] for t in targets], at)
-        rendered = _render_rows(nid, bodies[nid], targets, tags, seed)
+        rendered = _render_rows(nid, bodies[nid], targets, tags, seed, at)
         store.add_deliveries(rendered, [r["rid"] for r in rows])
         store.finish_if_done(nid, at)
     return len(due)

@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     platform TEXT NOT NULL,
     status TEXT NOT NULL,
     converted INTEGER NOT NULL DEFAULT 0,
-    heading TEXT, subtitle TEXT, contents TEXT, url TEXT, error TEXT
+    heading TEXT, subtitle TEXT, contents TEXT, url TEXT, error TEXT,
+    delivered_at REAL
 );
 CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries (notification_id);
 CREATE TABLE IF NOT EXISTS exports (
@@ -120,6 +121,7 @@ MIGRATIONS = (
     ("notifications", "send_after", "REAL"),
     ("notifications", "completed_at", "REAL"),
     ("replies", "at", "REAL NOT NULL DEFAULT 0"),
+    ("deliveries", "delivered_at", "REAL"),
 )
 
 KEY_SALT = "onesig-sandbox:"
@@ -145,6 +147,7 @@ DELIVERY_COLUMNS = (
     "converted",
     "subscription_id",
     "error",
+    "delivered_at",
 )
 
 
@@ -481,11 +484,12 @@ class Store:
         return rows
 
     def add_deliveries(self, deliveries: list[tuple], done_rowids: list[int] = ()) -> None:
+        """Rows in :data:`DELIVERY_COLUMNS` order (``delivered_at``: Unix seconds on the sandbox
+        clock); ``done_rowids`` are the scheduled rows they deliver."""
         self.dirty = True
         self.db.executemany(
-            "INSERT INTO deliveries (notification_id, external_id, platform, heading, subtitle,"
-            " contents, url, status, converted, subscription_id, error)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)})"
+            f" VALUES ({','.join('?' * len(DELIVERY_COLUMNS))})",
             deliveries,
         )
         if done_rowids:

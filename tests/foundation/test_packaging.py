@@ -62,8 +62,8 @@ def test_extras_cover_tests_and_the_app():
 #: name is a decision: add it here too.
 PUBLIC_API = sorted(
     "APIError AuthError ConfigError OneSigNbError RateLimited TransportError ValidationError "
-    "Campaign CampaignResult Cohort Experiment Message OneSignal Sandbox TagSync "
-    "campaigns connect list_audiences load_cohort".split()
+    "Campaign CampaignResult Cohort Experiment Message OneSignal Rules Sandbox TagSync "
+    "campaigns connect list_audiences load_cohort set_rules".split()
 )
 
 
