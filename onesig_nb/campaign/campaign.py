@@ -576,6 +576,31 @@ class Campaign:
         """
         started = time.monotonic()
         self._check_sendable()
+        stop = stop if stop is not None else threading.Event()
+        with self._stops_lock:  # from now on, stop() and cancel() reach this send
+            self._stops.add(stop)
+        try:
+            return self._send(
+                started, stop, confirm=confirm, acknowledge=acknowledge, extend=extend,
+                progress=progress, resend_expired=resend_expired, reopen=reopen,
+            )  # fmt: skip
+        finally:
+            with self._stops_lock:
+                self._stops.discard(stop)
+
+    def _send(
+        self,
+        started: float,
+        stop: threading.Event,
+        *,
+        confirm: Any,
+        acknowledge: Any,
+        extend: bool,
+        progress: Any,
+        resend_expired: bool,
+        reopen: bool,
+    ) -> CampaignResult:
+        """:meth:`send` once its stop event is registered."""
         for attempt in range(CAP_RACE_RETRIES + 1):
             d = self._decide(extend=extend, resend_expired=resend_expired, reopen=reopen)
             early = self._nothing_to_send(d, started)
@@ -589,9 +614,7 @@ class Campaign:
                 journal_intents(
                     d, name=self.name, journal=self.journal, app_id=self.app_id,
                     run_fields=self._run_fields(), invalid=invalid, duplicates=duplicates,
-                    excluded=self._excluded(),
-                    guard=cap_guard(d.new, rules=self._rules(), journal=self.journal,
-                                    app_id=self.app_id, run=self.name),
+                    excluded=self._excluded(), guard=self._guard(d, reopen=reopen),
                 )  # fmt: skip
             except CapRace as race:
                 if attempt == CAP_RACE_RETRIES:
@@ -606,9 +629,8 @@ class Campaign:
             todo = d.todo
             break
         # From here on every batch has its intent in the journal: a kill now loses nothing.
-        stop = stop if stop is not None else threading.Event()
-        with self._stops_lock:
-            self._stops.add(stop)
+        if stop.is_set():  # stopped (or cancelled) while planning: nothing was requested
+            raise self._stopped(started)
         try:
             with sigint_stops(stop):
                 requests = run_batches(
@@ -628,9 +650,6 @@ class Campaign:
         except BaseException:
             self._interrupted()
             raise
-        finally:
-            with self._stops_lock:
-                self._stops.discard(stop)
         if stop.is_set() and split(self.journal, self.name)[1]:
             self._interrupted()
             raise self._stopped(started, requests=requests)
@@ -638,6 +657,22 @@ class Campaign:
         result = build_result(self.journal, self.name, requests=requests, started=started)
         log.info("campaign %s: %s", self.name, result.summary)
         return result
+
+    def _guard(self, d: Decision, *, reopen: bool) -> Callable[[], None]:
+        """What the intents' transaction checks first, under the journal's write lock: that
+        the campaign was not cancelled meanwhile, and the frequency cap."""
+        cap = cap_guard(
+            d.new, rules=self._rules(), journal=self.journal, app_id=self.app_id, run=self.name
+        )
+
+        def guard() -> None:
+            run = self.journal.run(self.name)
+            if run is not None and run["status"] == "cancelled" and not reopen:
+                raise cancelled_conflict(run, name=self.name)
+            if cap is not None:
+                cap()
+
+        return guard
 
     def _nothing_to_send(self, d: Decision, started: float) -> CampaignResult | None:
         """The result of a send with nothing to send (nobody reachable, or already sent)."""

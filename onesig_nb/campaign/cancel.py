@@ -149,8 +149,9 @@ def cancel_campaign(
     to_cancel: list[int] = []
     requests = 0
     for b in journal.batches(name, kind="send"):
-        if b.state == "cancelled":
-            rows += [(eid, "cancelled", b.notification_id) for eid in b.external_ids]
+        if b.state == "cancelled":  # by an earlier cancel: created and cancelled, or stopped
+            status = "cancelled" if b.notification_id else "stopped"
+            rows += [(eid, status, b.notification_id) for eid in b.external_ids]
         elif b.state == "done" and b.notification_id:
             status = "gone_out"
             if _worth_asking(b, now):

@@ -141,7 +141,8 @@ class Experiment:
         :meth:`send_winner` later sends the chosen variant to the rest (None: one phase)
     :param campaign_options: passed to every arm's :class:`~onesig_nb.Campaign`
         (``confirm_above``, ``batch_size``, ``exclude_platforms``, ``personalization``,
-        ``test_users``, ``tag_map``)
+        ``test_users``, ``tag_map``, ``rules``: the sending rules, so the arms count against
+        the frequency cap like any campaign and wait out quiet hours; ``now``)
     """
 
     def __init__(

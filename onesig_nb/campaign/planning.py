@@ -312,7 +312,8 @@ def cancelled_conflict(run: dict, *, name: str) -> CampaignConflict:
     """The refusal of a send after :meth:`~onesig_nb.campaign.Campaign.cancel`."""
     when = (run.get("settings") or {}).get("cancelled_at") or run.get("updated_at") or "earlier"
     return _conflict(
-        f"Campaign {name!r} was cancelled ({when}). Nothing was sent. To send it after all, "
+        f"Campaign {name!r} was cancelled ({when}), so send() sends nothing more (what went "
+        "out before the cancel is in result() and the cancel's list). To send it after all, "
         "call send(reopen=True) (onesig-nb send: --reopen): it sends, with new requests, to "
         "the people the cancel stopped and those not reached yet, never again to anyone it "
         "already reached.",

@@ -4,6 +4,8 @@ onesig-nb lab      [--workspace DIR] [--notebooks DIR]    sample data + sandbox 
 onesig-nb sandbox  [--port P] [--db FILE]                  the local OneSignal sandbox
 onesig-nb sample   [--users N] [--out DIR]                 write the sample Segment workspace
 onesig-nb send     --cohort SRC --audience KEY --message M.yaml --name NAME [--dry-run] [--yes]
+                   [--rules RULES.yaml] [--reopen]
+onesig-nb cancel   --name NAME [--journal FILE] [--api current|legacy]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ COMMANDS = {
     "sandbox": ("onesig_nb.sandbox.__main__", "run the local OneSignal-compatible sandbox"),
     "sample": ("onesig_nb.samples.cli", "write the deterministic sample Segment workspace"),
     "send": ("onesig_nb.cli.send", "send a campaign headless (cron, papermill), exactly once"),
+    "cancel": ("onesig_nb.cli.cancel", "cancel what a campaign has not delivered yet"),
 }
 
 

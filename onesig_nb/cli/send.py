@@ -3,7 +3,7 @@
     onesig-nb send --cohort workspace/segment-logs --audience cart_abandoners \\
         --message message.yaml --name cart-nudge-2025-03 [--journal campaigns.sqlite] \\
         [--dry-run] [--yes] [--api legacy|current] [--exclude-platform ios] [--resend-expired]
-        [--sandbox [--workspace DIR]]
+        [--rules rules.yaml] [--reopen] [--sandbox [--workspace DIR]]
 
 It prints the plan, then sends through the same journal as the notebook: a re-run of the same
 command resumes an interrupted send and sends nothing twice; a finished campaign says so and
@@ -16,13 +16,21 @@ sample reaches the people the sample says are reachable, and with a temporary jo
 rehearsal never marks the real campaign sent. A ``--dry-run`` without credentials plans
 against that sandbox and says so.
 
+``--rules rules.yaml`` applies sending rules (``onesig_nb.campaign.rules.load_rules``: a
+frequency cap across every campaign of the app in the journal, quiet hours, suppression); the
+plan lists them and who they leave out. A campaign stopped with ``onesig-nb cancel`` is
+refused until ``--reopen``, which sends, with new requests, to the people the cancel stopped
+and those not reached yet, never again to anyone already reached.
+
 Library errors name Python arguments (``audience=...``, ``send(extend=True)``); here they are
 reworded with this command's flags (:func:`cli_wording`).
 
 Exit codes (statuses as ``onesig_nb.campaign.views.RESULT_STATUSES`` defines them): 0 sent or
 accepted (or dry run / nothing left to send), 1 error, no credentials, some recipients failed
-or pending, or nobody was reached (all excluded, unknown to the app or unsubscribed), 2 bad
-command line, 3 confirmation needed (pass ``--yes``).
+or pending, or nobody was reached (all excluded, unknown to the app or unsubscribed, or left
+out by the ``--rules``: capped, suppressed; a cancelled campaign without ``--reopen``), 2 bad
+command line, 3 confirmation needed (pass ``--yes``). An unreadable ``--rules`` file is an
+error (1) that names the file.
 """
 
 from __future__ import annotations
@@ -74,6 +82,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm-above", type=int, default=1_000, help="ask for --yes above this")
     p.add_argument("--extend", action="store_true", help="send only to people not reached yet")
     p.add_argument(
+        "--rules",
+        default=None,
+        metavar="RULES.yaml",
+        help="sending rules: max_per_person, quiet_hours, timezone_trait, default_timezone, "
+        "suppress (a YAML mapping)",
+    )
+    p.add_argument(
+        "--reopen",
+        action="store_true",
+        help="send a campaign stopped with 'onesig-nb cancel' after all (to the people it "
+        "stopped and those not reached yet)",
+    )
+    p.add_argument(
         "--resend-expired",
         action="store_true",
         help="resume batches attempted more than 29 days ago (OneSignal no longer dedupes them)",
@@ -120,6 +141,21 @@ CLI_HINTS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
     ),
     (re.compile(r"send\(resend_expired=True\)"), "--resend-expired"),
     (re.compile(r"send\(extend=True\)"), "--extend"),
+    (
+        re.compile(r"send\(\) now refuses; send\(reopen=True\) sends it after all\."),
+        "onesig-nb send now refuses it; onesig-nb send --reopen sends it after all.",
+    ),
+    (
+        re.compile(r"call send\(reopen=True\) \(onesig-nb send: --reopen\)"),
+        "run this command again with --reopen",
+    ),
+    (re.compile(r"send\(reopen=True\) \(onesig-nb send: --reopen\)"), "--reopen"),
+    (re.compile(r"send\(reopen=True\)"), "--reopen"),
+    (re.compile(r"\bsend\(\) sends nothing more"), "onesig-nb send sends nothing more"),
+    (
+        re.compile(r"is in result\(\) and the cancel's list"),
+        "was listed by onesig-nb cancel",
+    ),
     (
         re.compile(r"exclude_platforms=\(([^)]*)\)"),
         lambda m: " ".join(f"--exclude-platform {p}" for p in re.findall(r"'([^']+)'", m.group(1))),
@@ -191,6 +227,37 @@ def _err(text: str) -> None:
     print(f"onesig-nb send: {text}", file=sys.stderr)
 
 
+def load_rules_file(path: str) -> Any:
+    """The :class:`~onesig_nb.campaign.rules.Rules` of ``--rules``; every error names the file."""
+    from onesig_nb.campaign.rules import load_rules
+    from onesig_nb.errors import ValidationError
+
+    try:
+        return load_rules(Path(path).expanduser())
+    except ValidationError as exc:
+        text = str(exc)
+        if path in text or str(Path(path).expanduser()) in text:
+            raise
+        raise ValidationError(f"Rules file {path!r}: {text}") from None
+
+
+#: Kinds of exclusion (``views.exclusion_kind``) that the sending rules decide.
+RULE_KINDS = ("capped", "suppressed", "held out")
+
+
+def _rule_reasons(result: Any) -> tuple[int, list[str]]:
+    """How many people of ``result`` the sending rules left out, and why (``216 capped until
+    2026-03-02 09:00 UTC (1 per day)``), most first; (0, []) when they left nobody out."""
+    from onesig_nb.campaign.views import exclusion_kind
+
+    frame = result.frame
+    if not len(frame) or "error" not in frame:
+        return 0, []
+    errors = frame.loc[frame["status"] == "excluded", "error"].fillna("").astype(str)
+    ruled = errors[errors.map(exclusion_kind).isin(RULE_KINDS)]
+    return len(ruled), [f"{int(n):,} {why}" for why, n in ruled.value_counts().items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``onesig-nb send``; returns the exit code."""
     try:
@@ -212,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_ERROR
         rehearsal = args.sandbox or no_credentials
         message = Message.from_yaml(args.message)
+        rules = load_rules_file(args.rules) if args.rules else None
         cohort = load_cohort(args.cohort, audience=args.audience)
         journal: Any = args.journal
         if rehearsal:
@@ -233,8 +301,9 @@ def main(argv: list[str] | None = None) -> int:
             journal=journal,
             exclude_platforms=args.exclude_platform,
             confirm_above=args.confirm_above,
+            rules=rules,
         )
-        plan = camp.plan(extend=args.extend, resend_expired=args.resend_expired)
+        plan = camp.plan(extend=args.extend, resend_expired=args.resend_expired, reopen=args.reopen)
         print(cli_wording(str(plan)))
         if plan.errors:
             _err("the message has lint errors (listed above); nothing was sent.")
@@ -252,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             extend=args.extend,
             progress=sys.stderr.isatty(),
             resend_expired=args.resend_expired,
+            reopen=args.reopen,
         )
     except ConfirmationRequired as exc:
         text = cli_wording(str(exc))
@@ -288,6 +358,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     lost = s["not_reached"] + s["unsubscribed"] + s["excluded"]
     if lost and not s["accepted"] and not result.already_sent:
+        ruled, reasons = _rule_reasons(result)
+        if ruled:
+            shown = "; ".join(reasons[:3]) + ("; ..." if len(reasons) > 3 else "")
+            rest = lost - ruled
+            others = f", and {rest:,} cannot be reached (not in this app or not subscribed)"
+            _err(
+                f"nobody was reached: of {s['recipients']:,} people, {ruled:,} were left out by "
+                f"the sending rules ({shown}){others if rest else ''}. Nothing was sent."
+            )
+            return EXIT_ERROR
         _err(
             f"nobody was reached: {lost:,} of {s['recipients']:,} people are not in this "
             "OneSignal app or have no subscribed device. Check the app id and the cohort."

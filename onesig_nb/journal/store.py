@@ -120,6 +120,7 @@ CREATE TABLE IF NOT EXISTS reachability (
     PRIMARY KEY (app_id, external_id)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_app ON deliveries (app_id, until);
+CREATE INDEX IF NOT EXISTS deliveries_by_batch ON deliveries (run, seq);
 CREATE TABLE IF NOT EXISTS tag_edits (
     run TEXT NOT NULL,
     round INTEGER NOT NULL,

@@ -15,6 +15,16 @@ bar shows the count and the rate, and Stop finishes the requests in flight, jour
 says "Stopped: N sent, M left; Send resumes." While sending, every other button is disabled and
 a lock refuses a second click, so a double click cannot send twice (and a re-send would be a
 journaled no-op anyway). :meth:`SendPanel.wait` waits for the send from code (tests, Voila).
+
+Next to the Send button a line repeats the campaign's sending rules and how many people are not
+sent now, per reason ("Not sent now: 12 capped, 3 suppressed, 40 deferred by quiet hours"), as
+the plan computes them (:attr:`CampaignPlan.rules`, :meth:`CampaignPlan.reasons`).
+
+"Cancel campaign" shows once the campaign sent or scheduled something that may not have reached
+people yet (a send running or unfinished, or a scheduled push): it asks for the word ``cancel``
+(or the campaign name) to be typed, then calls :meth:`Campaign.cancel` in a worker thread (it
+stops a running send first) and shows what was cancelled. The campaign then refuses to send
+(``send(reopen=True)`` sends it after all), and the panel says so.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from onesig_nb.campaign.views import ACCEPTED_STATUSES, FIX_CHECKS
 from onesig_nb.errors import OneSigNbError, SendStopped
 from onesig_nb.widgets.actions import ActionPanel
 
-__all__ = ["SendPanel", "describe_test_send", "describe_text_warnings"]
+__all__ = ["SendPanel", "describe_rules", "describe_test_send", "describe_text_warnings"]
 
 log = logging.getLogger("onesig_nb.widgets.send_panel")
 
@@ -44,6 +54,37 @@ _NOT_DELIVERED = {
     "not_reached": "is not in this OneSignal app",
     "invalid": "is not a valid external id",
 }
+
+
+#: Campaign statuses with a send that has not finished: cancel stops what is not sent yet.
+_UNFINISHED = ("sending", "partial", "interrupted")
+
+#: Seconds the cancel waits for the panel's own running send to stop (then cancels anyway).
+CANCEL_WAIT = 30.0
+
+#: What to type to confirm a cancel (or the campaign name).
+CANCEL_WORD = "cancel"
+
+
+def describe_rules(plan: Any) -> str:
+    """HTML of the line next to the Send button: the plan's sending rules and how many people
+    are not sent now, per reason (``Not sent now: 12 capped, 3 suppressed, 40 deferred by quiet
+    hours``); empty when there are neither."""
+    parts = []
+    if plan.rules:
+        parts.append(f"<b>Sending rules:</b> {html.escape('; '.join(plan.rules))}")
+    reasons = plan.reasons()
+    if reasons:
+        counts = ", ".join(f"{n:,} {kind}" for kind, n in reasons.items())
+        later = (
+            " (the deferred get it when their quiet hours end)"
+            if "deferred by quiet hours" in reasons
+            else ""
+        )
+        parts.append(f"<b>Not sent now:</b> {html.escape(counts)}{later}")
+    if not parts:
+        return ""
+    return "<div class='osn-rules' style='margin:4px 0'>" + "<br>".join(parts) + "</div>"
 
 
 def describe_test_send(result: Any, ids: list[str]) -> tuple[str, str]:
@@ -113,7 +154,13 @@ class SendPanel(ActionPanel):
         self._stop = threading.Event()  # set by Stop: the running send starts nothing more
         self._warnings: tuple = ()  # the text warnings the confirmation step showed
         self._started = 0.0  # when the running send started (for the rate)
+        self._canceller: threading.Thread | None = None  # the cancel running in the background
+        self._cancelling = False  # a cancel was confirmed and has not ended yet
+        self._cancel_guard = threading.Lock()  # a second Confirm cancel click does nothing
+        #: what the last "Cancel campaign" did (a Cancellation), None before
+        self.cancellation: Any = None
         self.plan_view = widgets.HTML()
+        self.rules_view = widgets.HTML()  # the rules and who is not sent now, by the button
         self.qa_ids = widgets.Text(
             value=", ".join(campaign.test_users),
             description="QA ids",
@@ -140,17 +187,37 @@ class SendPanel(ActionPanel):
             description="Stop", icon="stop", button_style="warning",
             layout=widgets.Layout(display="none"),
         )  # fmt: skip
+        self.cancel_campaign_button = widgets.Button(
+            description="Cancel campaign", icon="ban", button_style="warning",
+            tooltip="Cancel every push of this campaign that has not reached people yet",
+            layout=widgets.Layout(display="none"),
+        )  # fmt: skip
+        self.cancel_text = widgets.Text(description="Confirm", placeholder="")
+        self.cancel_confirm_button = widgets.Button(
+            description="Confirm cancel", button_style="danger", disabled=True
+        )
+        self.keep_button = widgets.Button(description="Keep it")
+        self.cancel_box = widgets.HBox(
+            [self.cancel_text, self.cancel_confirm_button, self.keep_button],
+            layout=widgets.Layout(display="none"),
+        )
         self.results = widgets.HTML()
         self.report_view = widgets.HTML()
         self.test_button.on_click(self._on_test)
         self.send_button.on_click(self._on_send)
         self.stop_button.on_click(self._on_stop)
+        self.cancel_campaign_button.on_click(self._on_cancel_campaign)
+        self.cancel_confirm_button.on_click(self._on_cancel_confirm)
+        self.keep_button.on_click(self._on_keep)
+        self.cancel_text.observe(self._on_cancel_typed, names="value")
         self.acknowledge.observe(self._on_typed, names="value")
         self.children = [
             self.plan_view,
             widgets.HBox([self.qa_ids, self.test_button]),
-            self.send_button,
+            self.rules_view,
+            widgets.HBox([self.send_button, self.cancel_campaign_button]),
             self.confirm_box,
+            self.cancel_box,
             widgets.HBox([self.progress, self.progress_text, self.stop_button]),
             self.status,
             self.results,
@@ -163,12 +230,21 @@ class SendPanel(ActionPanel):
         """Recompute the plan and the button labels from the campaign and its journal."""
         self.plan = self.campaign.plan()
         self.plan_view.value = self.plan._repr_html_()
+        self.rules_view.value = describe_rules(self.plan)
         n = self.plan.to_send
         blocked = bool(self.plan.errors) or self.plan.state in ("conflict", "blocked")
+        status = self.campaign.status
+        cancelled = status == "cancelled" and self.plan.state == "conflict"
+        self.cancel_campaign_button.layout.display = (
+            "inline-flex" if self._cancellable(status) else "none"
+        )
         if self.plan.state == "sent":
             # a state, not a danger: green and disabled
             self.send_button.description = "Already sent"
             self.send_button.button_style = "success"
+        elif cancelled:
+            self.send_button.description = "Cancelled"
+            self.send_button.button_style = "warning"
         else:
             self.send_button.description = f"Send to {people(n)}"
             self.send_button.button_style = "danger"
@@ -185,9 +261,19 @@ class SendPanel(ActionPanel):
         self.confirm_text.placeholder = f"type {n} or {self.campaign.name}" if n else ""
         if blocked:
             text = FIX_CHECKS if self.plan.errors or not self.plan.note else self.plan.note
-            self.say(text, "error")
+            self.say(text, "warn" if cancelled and not self.plan.errors else "error")
         elif untested and not self.status.value:
             self.say("Send a test first: this campaign needs one of this message before Send.")
+        if self._cancelling:  # a send that the cancel stopped refreshes meanwhile: stay busy
+            self.set_busy(True)
+            self.cancel_campaign_button.disabled = True
+
+    def _cancellable(self, status: str) -> bool:
+        """Whether Cancel campaign applies: a send running or unfinished, or a push scheduled
+        (``result().schedule``: it, or quiet hours, made OneSignal hold it) once sent."""
+        if self.sending or status in _UNFINISHED:
+            return True
+        return status == "sent" and self.campaign.result().schedule is not None
 
     def action_buttons(self) -> tuple[widgets.Button, ...]:
         """The buttons that start or confirm something (Stop stays free during a send)."""
@@ -198,20 +284,32 @@ class SendPanel(ActionPanel):
         """Whether a send is running in the background."""
         return self._worker is not None and self._worker.is_alive()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the send running in the background to end (tests, Voila, a script).
+    @property
+    def cancelling(self) -> bool:
+        """Whether a cancel is running in the background."""
+        return self._canceller is not None and self._canceller.is_alive()
 
-        Returns True when no send is running any more, False if ``timeout`` seconds passed.
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the send (or cancel) running in the background to end (tests, Voila, a
+        script).
+
+        Returns True when none is running any more, False if ``timeout`` seconds passed.
         """
-        worker = self._worker
-        if worker is not None:
-            worker.join(timeout)
-        return not self.sending
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # the cancel waits for the send, and may start while the send is waited for: read
+        # the threads afresh each time
+        for which in ("_worker", "_canceller", "_canceller"):
+            worker = getattr(self, which)
+            if worker is not None:
+                worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not self.sending and not self.cancelling
 
     def to_html(self) -> str:
-        """Static HTML of the panel: the plan, the last message and result, the report."""
+        """Static HTML of the panel: the plan, the rules line, the last message and result (or
+        cancellation), the report."""
         parts = [
             self.plan_view.value,
+            self.rules_view.value,
             self.status.value,
             self.results.value,
             self.report_view.value,
@@ -228,13 +326,15 @@ class SendPanel(ActionPanel):
                 self.say(*describe_test_send(res, ids))
 
     def _on_send(self, _button: Any = None) -> None:
-        if self.send_button.disabled or self.lock.locked():
+        if self.send_button.disabled or self.lock.locked() or self._cancelling:
             return
         self.confirm_text.value = ""
         self._warnings = tuple(self.campaign.text_warnings())
         self.warnings_view.value = describe_text_warnings(self._warnings)
         self.acknowledge.value = False
         self.acknowledge.layout.display = "flex" if self._warnings else "none"
+        self.cancel_box.layout.display = "none"  # one question at a time
+        self.cancel_button.disabled = False  # set_busy() of the last action disabled it
         self.confirm_box.layout.display = "flex"
         tick = " and tick the box" if self._warnings else ""
         self.say(
@@ -251,7 +351,7 @@ class SendPanel(ActionPanel):
     def _on_confirm(self, _button: Any = None) -> None:
         # ipywidgets delivers a click even to a disabled button when called from code, and a
         # browser double click can queue two events: the lock makes the second one a no-op.
-        if self.confirm_button.disabled or not self._confirmed():
+        if self.confirm_button.disabled or self._cancelling or not self._confirmed():
             return
         if not self.lock.acquire(blocking=False):
             return
@@ -265,6 +365,7 @@ class SendPanel(ActionPanel):
             self._progress(0, self.plan.to_send)
             self.stop_button.description, self.stop_button.disabled = "Stop", False
             self.stop_button.layout.display = "inline-flex"
+            self.cancel_campaign_button.layout.display = "inline-flex"
             # The number the person confirmed, not True: if the plan changed since (cohort
             # re-bound, another kernel sent), the campaign refuses instead of sending to more;
             # likewise the warnings they acknowledged, not all warnings.
@@ -294,7 +395,10 @@ class SendPanel(ActionPanel):
         except SendStopped as exc:
             if exc.result is not None:
                 self.results.value = exc.result._repr_html_()
-            self.say(f"Stopped: {exc.sent:,} sent, {exc.left:,} left; Send resumes.", "warn")
+            if self._cancelling:
+                self.say(f"Stopped ({exc.sent:,} sent, {exc.left:,} left); cancelling…", "warn")
+            else:
+                self.say(f"Stopped: {exc.sent:,} sent, {exc.left:,} left; Send resumes.", "warn")
         except OneSigNbError as exc:
             self.say(str(exc), "error")
         except Exception as exc:  # a worker thread has nobody to raise to: show it here
@@ -327,3 +431,91 @@ class SendPanel(ActionPanel):
         seconds = time.monotonic() - self._started
         rate = f" · {done / seconds:,.0f} people/s" if done and seconds > 0 else ""
         self.progress_text.value = f"{done:,} of {people(total)}{rate}"
+
+    # -- cancel -------------------------------------------------------------------------------
+    def _cancel_confirmed(self) -> bool:
+        typed = self.cancel_text.value.strip()
+        return typed.lower() == CANCEL_WORD or typed == self.campaign.name
+
+    def _on_cancel_campaign(self, _button: Any = None) -> None:
+        if self.cancel_campaign_button.disabled or self._cancelling:
+            return
+        self.confirm_box.layout.display = "none"  # one question at a time
+        self.cancel_text.value = ""
+        self.cancel_text.placeholder = f"type {CANCEL_WORD} or {self.campaign.name}"
+        self.cancel_confirm_button.disabled = True
+        self.cancel_box.layout.display = "flex"
+        self.say(
+            f"Type {CANCEL_WORD!r} (or the campaign name {self.campaign.name!r}) to cancel every "
+            "push of this campaign that has not reached people yet. What has gone out stays; "
+            "the campaign then refuses to send.",
+            "warn",
+        )
+
+    def _on_cancel_typed(self, _change: Any = None) -> None:
+        self.cancel_confirm_button.disabled = not self._cancel_confirmed() or self._cancelling
+
+    def _on_keep(self, _button: Any = None) -> None:
+        self.cancel_box.layout.display = "none"
+        self.cancel_text.value = ""
+        self.say("Kept: nothing was cancelled.")
+
+    def _on_cancel_confirm(self, _button: Any = None) -> None:
+        # a click on the disabled button (from code) or a second click does nothing
+        if self.cancel_confirm_button.disabled or not self._cancel_confirmed():
+            return
+        if not self._cancel_guard.acquire(blocking=False):
+            return
+        try:
+            self._cancelling = True
+            self.cancel_box.layout.display = "none"
+            self.confirm_box.layout.display = "none"
+            self.cancel_text.value = ""
+            self.cancel_confirm_button.disabled = self.cancel_campaign_button.disabled = True
+            self.set_busy(True)
+            self.say("Cancelling: what has not reached people yet…", "warn")
+            self._canceller = threading.Thread(
+                target=self._run_cancel, args=(self._worker, self._stop),
+                name="onesig_nb-cancel", daemon=True,
+            )  # fmt: skip
+            self._canceller.start()
+        except BaseException:
+            self._cancelling = False
+            self._cancel_guard.release()
+            raise
+
+    def _run_cancel(self, sender: threading.Thread | None, stop: threading.Event) -> None:
+        """The cancel's worker thread: stop this panel's send (so its messages come first),
+        cancel, show the :class:`~onesig_nb.campaign.cancel.Cancellation`, refresh."""
+        locked, error = False, ""
+        try:
+            if sender is not None and sender.is_alive():
+                stop.set()
+                self.stop_button.description, self.stop_button.disabled = "Stopping…", True
+                sender.join(CANCEL_WAIT)
+            locked = self.lock.acquire(timeout=CANCEL_WAIT)  # no test or send starts meanwhile
+            self.set_busy(True)
+            cancellation = self.cancellation = self.campaign.cancel(wait=CANCEL_WAIT)
+            self.results.value = cancellation._repr_html_()
+            self.report_view.value = ""  # the report before the cancel no longer holds
+            self.say(cancellation.headline()[1], cancellation.headline()[0])
+        except OneSigNbError as exc:
+            error = str(exc)
+        except Exception as exc:  # a worker thread has nobody to raise to: show it here
+            log.exception("campaign %s: the cancel failed", self.campaign.name)
+            error = f"The cancel failed: {type(exc).__name__}: {exc}"
+        finally:
+            self._cancelling = False
+            self.stop_button.layout.display = "none"
+            self.cancel_campaign_button.disabled = False
+            try:
+                self.refresh()  # a cancelled campaign's plan says it refuses to send, and why
+            except OneSigNbError as exc:
+                error = error or str(exc)
+            finally:
+                if error:
+                    self.say(error, "error")
+                self.confirm_button.disabled = True
+                if locked:
+                    self.lock.release()
+                self._cancel_guard.release()

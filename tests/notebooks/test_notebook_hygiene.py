@@ -29,6 +29,7 @@ EXPECTED = [
     "06-going-live",
     "07-scheduled-campaign",
     "08-ab-test",
+    "09-sending-rules",
 ]
 MAX_BYTES = 60_000  # per notebook: small enough to review in a diff
 KEY_PATTERNS = [
