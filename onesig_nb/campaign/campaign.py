@@ -507,6 +507,8 @@ class Campaign:
         if d.state in ("new", "extend"):
             holds = self._holds()
             plan.held = holds.held
+            if not d.todo and holds.excluded:
+                plan.note = f"Nobody to send to now. {plan.reasons_text()}"
             if holds.timing is not None:
                 plan.timing = holds.timing.table()
                 plan.timing_notes = list(holds.timing.notes)

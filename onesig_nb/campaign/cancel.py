@@ -81,7 +81,11 @@ class Cancellation:
             parts.append(f"{people(c['unknown'])} unknown: {CANCEL_STATUSES['unknown']}.")
         if not parts:
             return "info", f"Campaign {self.name!r} had nothing to cancel."
-        parts.append("send() now refuses; send(reopen=True) sends it after all.")
+        if c["cancelled"] or c["stopped"]:
+            parts.append("send() now refuses; send(reopen=True) sends it after all.")
+        else:
+            parts.insert(0, "Nothing was left to cancel.")
+            parts.append("The campaign is closed: send() refuses (send(reopen=True) reopens it).")
         kind = "warn" if c["gone_out"] or c["unknown"] else "ok"
         return kind, " ".join(parts)
 
@@ -137,7 +141,7 @@ def cancel_campaign(
     if run is None or run["kind"] != "campaign":
         raise ValidationError(
             f"There is no campaign named {name!r} in journal {str(journal.path)!r}, so nothing "
-            "was cancelled. Check the name (onesig-nb campaigns lists them) and the journal."
+            "was cancelled. Check the name (osn.campaigns(journal) lists them) and the journal."
         )
     if run["app_id"] and client.app_id and run["app_id"] != client.app_id:
         raise ValidationError(

@@ -259,14 +259,21 @@ def load_rules(source: Any) -> Rules:
         if not path.is_file():
             raise ValidationError(f"Rules file {str(path)!r} does not exist.")
         try:
-            source = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            source = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ValidationError(f"Rules file {str(path)!r} is not valid YAML: {exc}") from None
+        if source is None:
+            source = {}
         if not isinstance(source, Mapping):
             raise ValidationError(
                 f"Rules file {str(path)!r} must hold a mapping such as "
                 "'max_per_person: [1, 24h]', not a list or a single value."
             )
+        suppress = source.get("suppress")
+        if isinstance(suppress, str) and not any(op in suppress for op in "=<>"):
+            beside = path.parent / suppress  # a CSV named in the file is read beside it
+            if not Path(suppress).is_absolute() and beside.is_file():
+                source = {**source, "suppress": str(beside)}
     known = {"max_per_person", "quiet_hours", "timezone_trait", "default_timezone", "suppress"}
     unknown = sorted(set(source) - known)
     if unknown:

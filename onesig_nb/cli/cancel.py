@@ -41,7 +41,7 @@ MAX_ROWS = 20
 #: (applied after :func:`~onesig_nb.cli.send.cli_wording`).
 CANCEL_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r" \(listed in to_frame\(\), status 'gone_out'\)"), " (listed below)"),
-    (re.compile(r" \(onesig-nb campaigns lists them\)"), ""),
+    (re.compile(r" \(osn\.campaigns\(journal\) lists them\)"), ""),
 )
 
 #: Why a cancel without credentials is refused.

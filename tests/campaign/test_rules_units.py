@@ -889,9 +889,29 @@ def test_a_local_schedule_without_a_zone_trait_is_left_to_each_device():
                          rules=Rules(timezone_trait=None), schedule="2026-12-02 09:00 local",
                          now=utc(2026, 12, 1))  # fmt: skip
     assert timing.extra == {"delayed_option": "timezone", "delivery_time_of_day": "09:00"}
-    # the day begins first at +14:00, 2026-12-01 10:00 UTC
-    assert set(timing.send_after.values()) == {"2026-12-01T10:00:00+00:00"}
+    assert len(set(timing.send_after.values())) == 1  # one request for everyone
     assert "each device gets it at 09:00 in its own time zone" in timing.notes[0]
+
+
+@pytest.mark.parametrize(
+    "hours", [-9.5, -9, -8, -5, -3.5, -1, 0, 1, 5.5, 5.75, 9.5, 12, 12.75, 13, 13.75, 14]
+)
+def test_a_device_time_zone_schedule_starts_so_each_device_gets_that_days_nine(hours):
+    """OneSignal delivers a ``delayed_option="timezone"`` push at the first
+    ``delivery_time_of_day`` in the device's zone at or after ``send_after``. So for
+    "2026-12-02 09:00 local" the single ``send_after`` must fall after 2026-12-01 09:00 and
+    no later than 2026-12-02 09:00 on the device's clock, from UTC-09:30 (Marquesas) to
+    UTC+14:00 (Line Islands). (The 09:00s of one day span 26 h from UTC+14 to UTC-12, so
+    UTC-10 and below cannot also be served by one request.)"""
+    offset = dt.timedelta(hours=hours)
+    timing = plan_timing(["a"], frame=frame_of({"a": None}), rules=Rules(timezone_trait=None),
+                         schedule="2026-12-02 09:00 local", now=utc(2026, 11, 25))  # fmt: skip
+    start = dt.datetime.fromisoformat(timing.send_after["a"]).astimezone(dt.timezone(offset))
+    nine = dt.datetime.combine(start.date(), dt.time(9), start.tzinfo)
+    first_nine = nine if nine >= start else nine + dt.timedelta(days=1)
+    assert first_nine.date() == dt.date(2026, 12, 2), (
+        f"a device at UTC{offset} gets it at {first_nine} (send_after {timing.send_after['a']})"
+    )
 
 
 # -- the delivery ledger's span of one request ---------------------------------------------------
