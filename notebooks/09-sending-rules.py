@@ -295,6 +295,7 @@ if rehearse:
 #
 # `campaign.cancel()` is the kill switch: every push of the campaign not delivered yet is
 # cancelled (OneSignal cancels a scheduled push until its time), and the journal records it.
+# Without a notebook: `onesig-nb cancel --name cart-reminder-YYYY-MM-DD`.
 
 # %%
 cancellation = campaign_c.cancel()

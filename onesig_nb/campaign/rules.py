@@ -177,7 +177,16 @@ def _check_cap(value: Any) -> tuple[int, _dt.timedelta] | None:
             f"max_per_person must be (count, window) such as (1, '24h') or (3, '7 days'), "
             f"with a count of at least 1, not {value!r}."
         )
+    if isinstance(window, (int, float)):
+        raise ValidationError(
+            f"max_per_person's window needs a unit: write (n, '24h') or (n, '7 days'), not a "
+            f"bare number ({window!r})."
+        )
     span = positive_duration(window, name="max_per_person's window", example="24h")
+    if span < _dt.timedelta(seconds=1):
+        raise ValidationError(
+            f"max_per_person's window must be at least a second (such as '24h'), not {window!r}."
+        )
     return n, span.to_pytimedelta()
 
 

@@ -224,7 +224,10 @@ def _csv_ids(path: Path) -> list[str]:
             'ids, a cohort, or a trait rule such as "marketing_opt_out == true" (a rule needs '
             "a comparison such as ==)."
         )
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return []
     if frame.empty and not len(frame.columns):
         return []
     column = "external_id" if "external_id" in frame.columns else frame.columns[0]

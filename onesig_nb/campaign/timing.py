@@ -129,6 +129,8 @@ def quiet_end(
     end = quiet[1]
     day = local.date() if wall < end else local.date() + _dt.timedelta(days=1)
     out = local_instant(day, end, zone)
+    if out <= instant:  # the night clocks go back: the end's second occurrence, if later
+        out = _dt.datetime.combine(day, end, zone).replace(fold=1).astimezone(_dt.UTC)
     if out <= instant:  # the end's wall time fell in a gap that moved it back past us
         out = local_instant(day + _dt.timedelta(days=1), end, zone)
     return out
@@ -157,7 +159,7 @@ def person_zones(
     missing, unknown = 0, Counter()
     for eid in ids:
         name = names.get(eid)
-        if name is None or (isinstance(name, float) and name != name) or not str(name).strip():
+        if _missing(name) or not str(name).strip():
             missing += 1
             zones[eid] = default
             continue
@@ -185,6 +187,18 @@ def person_zones(
             f"time zone name ({shown}): {rules.default_timezone} is used for them"
         )
     return zones, notes
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, pandas' NA or NaT."""
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
@@ -282,8 +296,12 @@ def plan_timing(
         )
     if device:
         assert isinstance(when, LocalSchedule)
-        first = max(now, local_instant(when.day, _dt.time(0), _dt.timezone(EARLIEST_OFFSET)))
+        # OneSignal delivers at the first such local time at or after send_after: starting at
+        # the day's first one (in +14:00) gives that day's everywhere from UTC-09:30 to
+        # +14:00; one day's local times span 26 hours, so zones further west (UTC-10 and
+        # beyond) get the day before's (the note says so)
         earliest = local_instant(when.day, when.at, _dt.timezone(EARLIEST_OFFSET))
+        first = max(now, earliest)
         latest = local_instant(when.day, when.at, _dt.timezone(LATEST_OFFSET))
         out.extra = {
             "delayed_option": "timezone",
@@ -292,7 +310,9 @@ def plan_timing(
         out.notes = [
             f"each device gets it at {when.at:%H:%M} in its own time zone (OneSignal's "
             "delayed_option='timezone'), between "
-            f"{max(earliest, now):%Y-%m-%d %H:%M} and {latest:%Y-%m-%d %H:%M} UTC",
+            f"{max(earliest, now):%Y-%m-%d %H:%M} and {latest:%Y-%m-%d %H:%M} UTC; devices "
+            "in zones west of UTC-09:30 (Hawaii, some Pacific islands) get it at that time on "
+            "the day before",
         ]
         for eid in ids:
             out.at[eid] = max(earliest, now)
