@@ -9,7 +9,7 @@
 #   in quiet hours are not dropped: they get it at 08:00 their time.
 # - **Suppression**: some people never get a marketing push (here: business customers).
 #
-# The story: campaign A welcomes new sign-ups; a second campaign B to the same people later that
+# The story: campaign A welcomes new sign-ups; a second campaign B to the same people the same
 # day is held back by the cap; a reminder for tomorrow at 09:00 in each person's own time zone is
 # scheduled, then cancelled. Last, the rules become the default of every campaign in the
 # notebook, and of `onesig-nb send`.
@@ -251,9 +251,10 @@ if rehearse:
 #
 # `schedule="YYYY-MM-DD 09:00 local"` sends at 09:00 on that day on each person's clock: one
 # request per moment, each with its `send_after`. Here a reminder for the cart abandoners.
-# The cap still applies: people campaign A reached less than 24 hours before their 09:00
-# tomorrow are left out (in Europe, A arrived at lunchtime today); the ones A reached at 08:00
-# this morning, their time, are 25 hours clear by tomorrow's 09:00.
+# The cap still counts campaign A. In this rehearsal, A reached Europe at lunchtime today, less
+# than 24 hours before 09:00 tomorrow, so the cart abandoners A reached there are left out (and
+# in Sydney, where A arrives at 08:00 that same morning). In the Americas A arrived at 08:00
+# this morning, local time: 25 hours before tomorrow's 09:00, so they get the reminder.
 
 # %%
 cart = with_time_zones(osn.load_cohort(ws / "segment-logs", audience="cart_abandoners"))
@@ -318,7 +319,7 @@ if rehearse:
           f"campaign A reached {got_a.external_id.nunique()}.")
     late = got_a[got_a.external_id.isin(deferred_a.external_id)].drop_duplicates("external_id")
     when = pd.to_datetime(late.delivered_at, unit="s", utc=True)
-    local = [t.tz_convert(zone_of[e]).strftime("%H:%M") for t, e in zip(when, late.external_id)]
+    local = [t.tz_convert(zone_of[e]).strftime("%H:%M") for t, e in zip(when, late.external_id, strict=True)]
     display(late.assign(time_zone=late.external_id.map(zone_of), delivered_local=local)
             .groupby(["time_zone", "delivered_local"]).size().rename("people"))
 
@@ -364,9 +365,9 @@ campaign_d.plan().rules
 #     --message message.yaml --name first-tip --rules rules.yaml
 # ```
 #
-# The file holds the same names as `osn.Rules`. Quote the times: YAML would read an unquoted
-# 21:00 as a number. (A cohort loaded there has no `timezone` trait unless Segment sent one: the
-# quiet hours then use `default_timezone`, and the plan says so.)
+# The file holds the same names as `osn.Rules`. (`--cohort` loads the traits Segment has: the
+# sample's cohorts have no `timezone` trait, so there the quiet hours use `default_timezone` for
+# everyone, and the plan says so.)
 
 # %% tags=["keep-output"]
 rules_yaml = """\

@@ -50,7 +50,11 @@ def campaign_status(journal: Journal, name: str) -> str:
 
 
 def update_status(journal: Journal, name: str, *, interrupted: bool = False) -> None:
-    """Write the run's status after a send (sent / interrupted / partial)."""
+    """Write the run's status after a send (sent / interrupted / partial); a campaign
+    cancelled meanwhile (by another process) stays cancelled."""
+    run = journal.run(name)
+    if run is not None and run["status"] == "cancelled":
+        return
     batches = journal.batches(name, kind="send")
     if batches and all(b.state in ("done", "cancelled") for b in batches):
         now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -89,11 +93,22 @@ def build_result(
     if not note:
         note = failure_note(journal, name, frame)
     nids = tuple(sorted({n for n in frame["notification_id"].dropna() if n}))
-    schedules = (SendSchedule.from_payload(b.payload) for b in journal.batches(name, kind="send"))
+    batches = [
+        b for b in journal.batches(name, kind="send") if b.state != "cancelled" and not b.hold
+    ]
+    schedules = [SendSchedule.from_payload(b.payload) for b in batches]
+    # One schedule only when every batch (but those deferred by quiet hours, which the
+    # result counts apart) goes out at the same time; a push sent at once to some people
+    # is "sent" for them, and per-person local times are "several times".
+    timed = [s for s in schedules if s is not None]
+    distinct = {(s.start, s.start_text, s.delayed_option, s.delivery_time_of_day) for s in timed}
+    schedule = None
+    if timed and len(timed) == len(schedules):
+        schedule = min(timed, key=lambda s: (s.start is None, s.start or 0, s.start_text or ""))
     return CampaignResult(
         name=name, frame=frame, requests=requests, already_sent=already_sent,
         note=note, seconds=time.monotonic() - started, notification_ids=nids,
-        schedule=next((s for s in schedules if s is not None), None),
+        schedule=schedule, schedule_times=len(distinct) if schedule is not None else 0,
     )  # fmt: skip
 
 

@@ -428,6 +428,9 @@ class CampaignResult:
     notification_ids: tuple[str, ...] = ()
     not_started: int | None = None
     schedule: SendSchedule | None = None
+    #: how many different times the scheduled requests go out at (several: per-person local
+    #: times; ``schedule`` is then the first)
+    schedule_times: int = 0
 
     def to_frame(self):
         """external_id, status (see :data:`RESULT_STATUSES`), notification_id, error."""
@@ -483,7 +486,13 @@ class CampaignResult:
                 "subscribed device in this OneSignal app."
             )
         parts = [f"Sent to {people(sent)}."] if sent else []
-        if self.schedule is not None and sent:
+        if self.schedule is not None and sent and self.schedule_times > 1:
+            parts = [
+                f"Scheduled for {people(sent)} at {self.schedule_times} different times (each "
+                f"person's local time), the first {self.schedule.when()}. campaign.report() "
+                "shows what has gone out so far."
+            ]
+        elif self.schedule is not None and sent:
             parts = [
                 f"Scheduled for {people(sent)}: OneSignal accepted it to go out "
                 f"{self.schedule.when()}. campaign.report() shows what has gone out so far."

@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import onesig_nb as osn
@@ -127,9 +127,7 @@ def cohort_of(members: list[str]):
 
 
 subsets = st.sets(st.sampled_from(IDS), min_size=1).map(sorted)
-quiet = st.none() | st.tuples(st.integers(0, 23), st.integers(0, 23)).filter(
-    lambda q: q[0] != q[1]
-)
+quiet = st.none() | st.tuples(st.integers(0, 23), st.integers(0, 23)).filter(lambda q: q[0] != q[1])
 #: None: now; ("in", h): an instant h hours ahead (whole minutes); ("local", h): tomorrow at
 #: h:00 in each person's zone
 schedules = (
@@ -260,6 +258,19 @@ def utc(ts: float) -> str:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(n=st.integers(1, 2), window=st.sampled_from(sorted(WINDOWS)), plan=steps)
+# u1 is scheduled 8 h ahead, then in a send stopped after its first batch (u0's); resumed 8 h
+# later, its unsent batch goes out next to the scheduled push (see
+# test_resuming_a_stopped_send_later_keeps_the_cap)
+@example(
+    n=1,
+    window="6h",
+    plan=[
+        ("send", ["u1"], None, ("in", 8), 1),
+        ("stop", ["u0", "u1"], None, None),
+        ("advance", 16),
+        ("resume", 0),
+    ],
+)
 def test_no_mix_of_sends_stops_cancels_and_extends_breaks_the_cap(sb, n, window, plan):
     seed(sb)
     with (
@@ -268,23 +279,126 @@ def test_no_mix_of_sends_stops_cancels_and_extends_breaks_the_cap(sb, n, window,
     ):
         sent = run_steps(sb, client, Path(tmp) / "j.sqlite", (n, window), plan)
         sb.advance(days=3)
-
-        for eid, times in pushes_per_person(sb).items():
-            bad = over_the_cap(times, n=n, window=WINDOWS[window])
-            assert not bad, (
-                f"{eid} got {len(bad[0])} pushes within {window} (cap {n}): "
-                f"{[utc(t) for t in bad[0]]}"
-            )
-
+        assert_cap_kept(sb, n=n, window=window)
         for e in sent:
             camp = e.camp
             journaled = camp.journal.run(camp.name) is not None
-            frame = camp.result().to_frame() if journaled else e.last.to_frame()
-            statuses = dict(zip(frame["external_id"], frame["status"], strict=True))
-            missing = [m for m in e.cohort if not statuses.get(m)]
-            assert not missing, f"{camp.name}: {missing} have no status in {frame}"
-            held = frame[frame["status"].isin(["excluded", "deferred"])]
-            unexplained = held[held["error"].isna() | (held["error"].astype(str).str.strip() == "")]
-            assert unexplained.empty, f"{camp.name}: held without a reason:\n{unexplained}"
+            assert_accounted(camp.name, e.cohort, (camp.result() if journaled else e.last))
         for e in sent:
             e.camp.journal.close()
+
+
+def assert_cap_kept(sb, *, n: int, window: str) -> None:
+    for eid, times in pushes_per_person(sb).items():
+        bad = over_the_cap(times, n=n, window=WINDOWS[window])
+        assert not bad, (
+            f"{eid} got {len(bad[0])} pushes within {window} (cap {n}): {[utc(t) for t in bad[0]]}"
+        )
+
+
+def assert_accounted(name: str, members: list[str], result) -> None:
+    """Everyone of ``members`` has a status in ``result``; the held ones say why."""
+    frame = result.to_frame()
+    statuses = dict(zip(frame["external_id"], frame["status"], strict=True))
+    missing = [m for m in members if not statuses.get(m)]
+    assert not missing, f"{name}: {missing} have no status in\n{frame}"
+    held = frame[frame["status"].isin(["excluded", "deferred"])]
+    unexplained = held[held["error"].isna() | (held["error"].astype(str).str.strip() == "")]
+    assert unexplained.empty, f"{name}: held without a reason:\n{unexplained}"
+
+
+# -- the failures found, one by one -----------------------------------------------------------
+def campaign(sb, client, journal, name, members, *, cap=(1, "24h"), **kw) -> Campaign:
+    return Campaign(
+        name, cohort_of(members), Message(contents=f"About {name}"), client, journal=journal,
+        rules=osn.Rules(max_per_person=cap), now=sb.now, **kw,
+    )  # fmt: skip
+
+
+def whole_minutes(when: dt.datetime) -> dt.datetime:
+    return when.replace(second=0, microsecond=0)
+
+
+def test_resuming_a_stopped_send_later_keeps_the_cap(sb, tmp_path):
+    """A send stopped before u1's batch is resumed 8 h later, right when a push scheduled for
+    u1 (allowed at the time: 8 h is outside the 6 h window) goes out. The resumed batch was
+    never requested: the cap must be checked again for the time it really goes out."""
+    seed(sb)
+    j = tmp_path / "j.sqlite"
+    with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url) as client:
+        later = whole_minutes(sb.now() + dt.timedelta(hours=8))
+        campaign(sb, client, j, "scheduled", ["u1"], cap=(1, "6h"), schedule=later).send(
+            progress=False
+        )
+        wrapper = StopAfterFirst(client)
+        wrapper.stop = stop = threading.Event()
+        stopped = campaign(sb, wrapper, j, "stopped", ["u0", "u1"], cap=(1, "6h"), batch_size=1)
+        with pytest.raises(SendStopped) as exc:
+            stopped.send(progress=False, stop=stop)
+        assert (exc.value.sent, exc.value.left) == (1, 1)
+        sb.advance(hours=8)
+        resumed = stopped.send(progress=False)
+        sb.advance(hours=1)
+        assert_cap_kept(sb, n=1, window="6h")
+        assert_accounted("stopped", ["u0", "u1"], resumed)
+
+
+def test_extend_after_its_schedule_passed_checks_the_cap_when_it_really_goes_out(sb, tmp_path):
+    """A campaign scheduled for t+1h left u1 out (capped by another one, since cancelled).
+    30 h later u1 gets another push, and an hour after that the first campaign is extended:
+    its push goes out now, so u1 is capped now. The send must say so, not fail."""
+    seed(sb)
+    j = tmp_path / "j.sqlite"
+    with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url) as client:
+        now = sb.now()
+        blocker = campaign(
+            sb, client, j, "blocker", ["u1"], schedule=whole_minutes(now + dt.timedelta(hours=2))
+        )
+        blocker.send(progress=False)
+        early = campaign(
+            sb, client, j, "early", ["u0", "u1"],
+            schedule=whole_minutes(now + dt.timedelta(hours=1)),
+        )  # fmt: skip
+        first = early.send(progress=False).to_frame().set_index("external_id")
+        assert first.loc["u1", "status"] == "excluded"
+        blocker.cancel()
+        sb.advance(hours=30)
+        campaign(sb, client, j, "today", ["u1"]).send(progress=False)
+        sb.advance(hours=1)
+        result = early.send(progress=False, extend=True)  # JournalError today
+        frame = result.to_frame().set_index("external_id")
+        assert frame.loc["u1", "status"] == "excluded"
+        assert frame.loc["u1", "error"].startswith("capped until")
+        sb.advance(hours=1)
+        assert_cap_kept(sb, n=1, window="24h")
+
+
+def test_extend_after_the_cap_expired_sends_to_people_capped_before(sb, tmp_path):
+    """u1 was capped out of a campaign scheduled for t+1h ("capped until t+24h"). Extended at
+    t+30h, its push goes out now, when nothing holds u1 back: u1 gets it, and is not left out
+    "capped until" a time already past."""
+    seed(sb)
+    j = tmp_path / "j.sqlite"
+    with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url) as client:
+        campaign(sb, client, j, "first", ["u1"]).send(progress=False)
+        soon = whole_minutes(sb.now() + dt.timedelta(hours=1))
+        scheduled = campaign(sb, client, j, "scheduled", ["u0", "u1"], schedule=soon)
+        before = scheduled.send(progress=False).to_frame().set_index("external_id")
+        assert before.loc["u1", "status"] == "excluded"
+        sb.advance(hours=30)
+        after = scheduled.send(progress=False, extend=True).to_frame().set_index("external_id")
+        assert after.loc["u1", "status"] == "sent", after.loc["u1", "error"]
+
+
+def test_result_keeps_a_fully_capped_cohort(sb, tmp_path):
+    """A campaign whose whole cohort is capped sends nothing; its send() result lists them as
+    excluded, and so must result() afterwards (it reads the journal)."""
+    seed(sb)
+    j = tmp_path / "j.sqlite"
+    with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url) as client:
+        campaign(sb, client, j, "first", ["u0", "u1"]).send(progress=False)
+        second = campaign(sb, client, j, "second", ["u0", "u1"])
+        returned = second.send(progress=False)
+        assert_accounted("second (send)", ["u0", "u1"], returned)
+        assert set(returned.to_frame()["status"]) == {"excluded"}
+        assert_accounted("second (result)", ["u0", "u1"], second.result())

@@ -4,8 +4,10 @@ the frequency cap: the cap is checked again inside the transaction that journals
 rows, writes nothing, decides again and leaves everyone out as capped.
 
 Each process reaches the test's sandbox with ``Sandbox.attach`` (its clock too: ``now=sb.now``)
-and shares one journal file. They are started together: both import, build their campaign and
-wait for a "go" file, then send at once. Repeated to give the race a few chances.
+and shares one journal file. They are started together: both import, build (and plan) their
+campaign and wait for a "go" file, then send at once, while the test holds the journal's write
+lock for a moment so that both have planned (the ledger still empty) before either can write:
+the race is certain, and one of them must report that it decided again. Repeated three times.
 """
 
 from __future__ import annotations
@@ -93,9 +95,7 @@ def start(sb, tmp_path: Path, name: str, text: str) -> tuple[subprocess.Popen, P
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_two_processes_racing_for_the_same_people_send_each_person_one_push(
-    sb, tmp_path, attempt
-):
+def test_two_processes_racing_for_the_same_people_send_each_person_one_push(sb, tmp_path, attempt):
     # Who OneSignal can reach is checked once here and cached in the shared journal, so the
     # two sends spend no time on lookups and plan in the same few milliseconds.
     with osn.OneSignal(sb.app_id, sb.api_key, base_url=sb.url) as client:
