@@ -10,6 +10,7 @@ Rendering goes through :mod:`onesig_nb.message.liquid`, as the sandbox does.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -195,6 +196,10 @@ def _safe_tag(v: Any) -> str | None:
 
 def _tag_array(series: pd.Series) -> np.ndarray:
     """The tag value (str or None) of every cell, converting each distinct value once."""
+    if isinstance(series.dtype, pd.StringDtype):  # text already: only "" and NA mean no tag
+        out = series.to_numpy(dtype=object, na_value=None)
+        out[np.equal(out, "")] = None
+        return out
     if series.dtype != object:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         conv = np.array([_safe_tag(u) for u in uniques] + [None], dtype=object)
@@ -320,10 +325,84 @@ def pick_languages(msg: Message, tags: TagColumns) -> tuple[np.ndarray, np.ndarr
     return raw, chosen
 
 
+#: One output of the templates the vectorised path renders: ``{{ name }}`` or
+#: ``{{ name | default: 'text' }}`` (a bare tag name, any spacing, no whitespace control, a
+#: quoted default without backslashes or braces).
+_SIMPLE_OUTPUT = re.compile(
+    r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+    r"(?:\|\s*default\s*:\s*(?:'([^'\\{}]*)'|\"([^\"\\{}]*)\")\s*)?\}\}"
+)
+
+#: Names the Liquid context binds to something else than a tag (see liquid.render_context).
+_CONTEXT_NAMES = frozenset({"user", "message", "true", "false", "nil", "null", "empty", "blank"})
+
+
+@lru_cache(maxsize=1024)
+def simple_parts(source: str) -> tuple[tuple[str, str | None], ...] | None:
+    """The template as literal texts and simple outputs, or None when it needs Liquid.
+
+    Each part is ``("lit", text)`` or ``("var", name, default)`` (``default`` None for a bare
+    ``{{ name }}``). Any other markup (tags, filters, whitespace control, dotted names) returns None, and Liquid renders
+    the template; the two paths give identical text (a property test compares them).
+    """
+    parts: list[tuple[str, str | None]] = []
+    pos = 0
+    for m in _SIMPLE_OUTPUT.finditer(source):
+        literal = source[pos : m.start()]
+        if "{{" in literal or "{%" in literal or literal.endswith("{"):
+            return None  # Liquid would read the markup from an earlier brace
+        name = m.group(1)
+        if name in _CONTEXT_NAMES:
+            return None
+        default = m.group(2) if m.group(2) is not None else m.group(3)
+        parts.append(("lit", literal))
+        parts.append(("var", name, default))  # type: ignore[arg-type]
+        pos = m.end()
+    tail = source[pos:]
+    if "{{" in tail or "{%" in tail:
+        return None
+    parts.append(("lit", tail))
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def _newlines(text: str) -> str:
+    """``\\r\\n`` and ``\\r`` as ``\\n``: Liquid's output stream turns each piece it writes
+    into universal newlines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def render_simple(parts: tuple, tags: TagColumns, rows: np.ndarray) -> np.ndarray:
+    """Render a template of :func:`simple_parts` for ``rows`` column by column (no Liquid):
+    an absent tag is empty text, and ``default`` replaces an absent or empty one, as Liquid
+    does."""
+    pieces: list[Any] = []
+    for part in parts:
+        if part[0] == "lit":
+            if part[1]:
+                pieces.append(itertools.repeat(_newlines(part[1])))
+            continue
+        _, name, default = part
+        values = tags.column(name)[rows].copy()
+        missing = np.equal(values, None)
+        if default is not None:
+            missing |= np.equal(values, "")
+        values[missing] = default if default is not None else ""
+        listed = values.tolist()
+        pieces.append([_newlines(v) if "\r" in v else v for v in listed])
+    if not any(isinstance(p, list) for p in pieces):  # text only: the same for everyone
+        text = "".join(_newlines(part[1]) for part in parts if part[0] == "lit")
+        return np.full(len(rows), text, dtype=object)
+    return np.fromiter(map("".join, zip(*pieces)), dtype=object, count=len(rows))
+
+
 def render_slot(
     msg: Message, slot: Slot, tags: TagColumns, rows: np.ndarray, on_error: str, res
 ) -> np.ndarray:
-    """Render one template for the given rows, once per distinct tuple of its tag values."""
+    """Render one template for the given rows: column by column when it is only text and
+    simple variables (:func:`simple_parts`), else once per distinct tuple of its tag values."""
+    parts = simple_parts(slot.source) if "{" in slot.source else None
+    if parts is not None:
+        return render_simple(parts, tags, rows)
     an = analyse(slot.source)
     names = sorted(tags.names) if an.all_tags else sorted(an.tags)
     cols = [tags.column(n)[rows] for n in names]

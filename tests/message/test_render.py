@@ -147,9 +147,10 @@ def test_memo_renders_once_per_distinct_value_tuple(monkeypatch):
             "ltv": np.arange(n),  # not read by the template: must not split the memo
         }
     )
-    out = Message("Hi {{ first_name }}").render(df)
+    # a filter other than default needs Liquid (plain variables take the column path)
+    out = Message("Hi {{ first_name | upcase }}").render(df)
     assert len(calls) == 3
-    assert out["contents"].tolist()[:3] == ["Hi Ana", "Hi Ben", "Hi "]
+    assert out["contents"].tolist()[:3] == ["Hi ANA", "Hi BEN", "Hi "]
 
 
 def test_client_batches_group_identical_texts_with_no_liquid_left(people):
