@@ -392,7 +392,7 @@ def render_simple(parts: tuple, tags: TagColumns, rows: np.ndarray) -> np.ndarra
     if not any(isinstance(p, list) for p in pieces):  # text only: the same for everyone
         text = "".join(_newlines(part[1]) for part in parts if part[0] == "lit")
         return np.full(len(rows), text, dtype=object)
-    return np.fromiter(map("".join, zip(*pieces)), dtype=object, count=len(rows))
+    return np.fromiter(map("".join, zip(*pieces, strict=False)), dtype=object, count=len(rows))
 
 
 def render_slot(
