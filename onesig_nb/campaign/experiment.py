@@ -383,7 +383,7 @@ class Experiment:
         return ExperimentPlan(
             name=self.name, arms=rows, ratio=self._split_check(arms), phase=phase,
             base_rate=None if base_rate is None else float(base_rate), mde_rate=mde,
-            notes=notes, campaign_plans=plans,
+            notes=notes, campaign_plans=plans, held_out=tuple(self._members(HOLDOUT, arms)),
         )  # fmt: skip
 
     # -- send ---------------------------------------------------------------------------------

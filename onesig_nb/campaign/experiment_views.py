@@ -18,6 +18,10 @@ from onesig_nb._html import banner, card, count_cells
 from onesig_nb._words import people
 from onesig_nb.campaign.assignment import HOLDOUT, REST
 from onesig_nb.campaign.lift import ALPHA, POWER, ArmComparison, RatioCheck
+from onesig_nb.campaign.views import exclusion_kind
+
+#: Why a holdout member gets nothing (the plan's excluded table).
+HELD_OUT = "held out: the experiment's holdout is never sent (it measures the lift)"
 
 __all__ = [
     "ArmPlan",
@@ -71,6 +75,38 @@ class ExperimentPlan:
     mde_rate: float | None = None  # the rate an arm must reach to be detected (given base_rate)
     notes: list[str] = field(default_factory=list)
     campaign_plans: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the holdout's external ids (never sent)
+    held_out: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def excluded(self):
+        """Why each person is not sent now: a DataFrame ``external_id, reason, arm``: the
+        holdout ("held out"), then each arm campaign's plan (unreachable, and the sending
+        rules: suppressed, capped, deferred by quiet hours)."""
+        import pandas as pd
+
+        frames = [
+            pd.DataFrame(
+                {
+                    "external_id": list(self.held_out),
+                    "reason": HELD_OUT,
+                    "arm": HOLDOUT,
+                }
+            )
+        ]
+        frames += [p.excluded.assign(arm=arm) for arm, p in self.campaign_plans.items()]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=["external_id", "reason", "arm"])
+        return pd.concat(frames, ignore_index=True)
+
+    def reasons(self) -> dict[str, int]:
+        """People per reason they are not sent now (``held out``, ``capped``, ...)."""
+        frame = self.excluded
+        if not len(frame):
+            return {}
+        counts = frame["reason"].map(exclusion_kind).value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
 
     @property
     def to_send(self) -> int:
