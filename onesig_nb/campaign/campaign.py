@@ -237,7 +237,8 @@ class Campaign:
         reach_ok = self._reach().sendable(self._valid_ids()[0])
         key = (
             at, self.cohort.fingerprint, self._reach_key(), canonical_json(rules.settings()),
-            send_after_text(self.schedule), self.journal.path,
+            send_after_text(self.schedule), self.journal.path, self.message.fingerprint,
+            canonical_json(self.tag_map),
         )  # fmt: skip
         if self._cache.get("holds_key") != key:
             frame = getattr(self.cohort, "df", None)
@@ -248,6 +249,7 @@ class Campaign:
             self._cache["holds"] = apply_rules(
                 reach_ok, rules=rules, frame=frame, schedule=self.schedule, now=at,
                 journal=self.journal, app_id=self.app_id, run=self.name,
+                required=unguarded_variables(self.message), tag_map=self.tag_map,
             )  # fmt: skip
             self._cache["holds_key"] = key
         return self._cache["holds"]
@@ -422,10 +424,13 @@ class Campaign:
         """The lint warnings a send must acknowledge: each changes the text some people get
         (a variable they lack without a fallback, a text cut off, Liquid sent as written),
         with how many people it affects. ``send(acknowledge=[code, ...])`` accepts them."""
-        return text_warnings(
+        warnings = text_warnings(
             self._lint(), recipients=len(self.cohort),
             unguarded=unguarded_variables(self.message),
         )  # fmt: skip
+        if self._rules().skip_missing:  # those people are left out, not sent a gap
+            warnings = tuple(w for w in warnings if w.code != "missing-variable")
+        return warnings
 
     def _errors(self) -> list:
         return [f for f in self._lint() if f.severity == "error"]

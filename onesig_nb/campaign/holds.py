@@ -59,10 +59,14 @@ class Holds:
     #: when each of the others gets it (None: at once, as OneSignal sends)
     timing: Timing | None = None
 
+    #: ``{external_id: reason}`` of people lacking a variable the message needs
+    #: (``missing required variable ...``; ``skip_missing``)
+    missing: dict[str, str] = field(default_factory=dict)
+
     @property
     def excluded(self) -> dict[str, str]:
         """People the rules leave out of this send, with why."""
-        return {**self.suppressed, **self.capped}
+        return {**self.suppressed, **self.missing, **self.capped}
 
     @property
     def held(self) -> dict[str, str]:
@@ -81,6 +85,8 @@ def apply_rules(
     journal: Journal,
     app_id: str,
     run: str,
+    required: set[str] | None = None,
+    tag_map: dict | None = None,
 ) -> Holds:
     """Apply ``rules`` to ``ids`` (the people a send could reach) at ``now``.
 
@@ -88,6 +94,8 @@ def apply_rules(
         time zones
     :param schedule: the campaign's ``schedule=`` (when everyone, or each person, gets it)
     :param run: the campaign's name: its own journaled pushes are not counted against it
+    :param required: the variables the message reads without a fallback (``skip_missing``);
+        ``tag_map`` renames traits to the tag names those variables use
     """
     out = Holds()
     if rules.suppression is not None:
@@ -95,7 +103,9 @@ def apply_rules(
         wanted = set(ids)
         sub = frame[frame["external_id"].astype(str).isin(wanted)]
         out.suppressed = {eid: why for eid in rules.suppression.suppressed(sub)}
-    rest = [i for i in ids if i not in out.suppressed]
+    if rules.skip_missing and required:
+        out.missing = _missing_variables(ids, frame, sorted(required), tag_map, out.suppressed)
+    rest = [i for i in ids if i not in out.suppressed and i not in out.missing]
     if rules.quiet is not None or rules.cap is not None or is_local(schedule):
         out.timing = plan_timing(rest, frame=frame, rules=rules, schedule=schedule, now=now)
     if rules.cap is not None and rest:
@@ -109,6 +119,31 @@ def apply_rules(
             out.timing.at.pop(eid, None)
             out.timing.send_after.pop(eid, None)
             out.timing.deferred.pop(eid, None)
+    return out
+
+
+def _missing_variables(
+    ids: Sequence[str],
+    frame: Any,
+    variables: list[str],
+    tag_map: dict | None,
+    skip: dict[str, str],
+) -> dict[str, str]:
+    """``{external_id: reason}`` of ``ids`` with no value for some of ``variables`` (as the
+    preview renders them: an absent or empty tag)."""
+    import numpy as np
+
+    from onesig_nb.message.rendering import TagColumns
+
+    wanted = [i for i in ids if i not in skip]
+    sub = frame[frame["external_id"].astype(str).isin(set(wanted))]
+    tags = TagColumns(sub.reset_index(drop=True), tag_map)
+    sub_ids = sub["external_id"].astype(str).tolist()
+    out: dict[str, str] = {}
+    for var in variables:
+        absent = np.equal(tags.column(var), None)
+        for eid in np.asarray(sub_ids, dtype=object)[absent]:
+            out.setdefault(str(eid), f"missing required variable '{var}' (skip_missing)")
     return out
 
 

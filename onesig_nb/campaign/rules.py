@@ -84,6 +84,9 @@ class Rules:
     :param default_timezone: the zone of people whose trait is missing or unknown
     :param suppress: who never gets a push: external ids, a cohort, a CSV path (its
         ``external_id`` column, else its first), or a trait rule (``"opt_out == true"``)
+    :param skip_missing: leave out people who lack a variable the message reads without a
+        fallback ("missing required variable 'first_name'") instead of sending them a text
+        with a gap (which otherwise has to be acknowledged)
     """
 
     max_per_person: tuple[int, Any] | None = None
@@ -91,6 +94,7 @@ class Rules:
     timezone_trait: str | None = "timezone"
     default_timezone: str = "UTC"
     suppress: Any = None
+    skip_missing: bool = False
     #: the checked forms of the fields above (set in __post_init__)
     cap: tuple[int, _dt.timedelta] | None = field(init=False, repr=False, compare=False)
     quiet: tuple[_dt.time, _dt.time] | None = field(init=False, repr=False, compare=False)
@@ -111,11 +115,18 @@ class Rules:
         object.__setattr__(
             self, "suppression", None if self.suppress is None else Suppression(self.suppress)
         )
+        if not isinstance(self.skip_missing, bool):
+            raise ValidationError(f"skip_missing must be True or False, not {self.skip_missing!r}.")
 
     @property
     def empty(self) -> bool:
         """True when these rules change nothing (no cap, no quiet hours, no suppression)."""
-        return self.cap is None and self.quiet is None and self.suppression is None
+        return (
+            self.cap is None
+            and self.quiet is None
+            and self.suppression is None
+            and not self.skip_missing
+        )
 
     def settings(self) -> dict:
         """What the rules are, as the journal records them (JSON, comparable)."""
@@ -129,6 +140,8 @@ class Rules:
             out["default_timezone"] = self.default_timezone
         if self.suppression is not None:
             out["suppress"] = self.suppression.describe()
+        if self.skip_missing:
+            out["skip_missing"] = True
         return out
 
     def lines(self) -> list[str]:
@@ -150,6 +163,8 @@ class Rules:
             out.append(f"quiet hours {start}-{end} in each person's time zone ({where})")
         if self.suppression is not None:
             out.append(f"never to {self.suppression.describe()}")
+        if self.skip_missing:
+            out.append("not to people missing a variable the message needs (no fallback)")
         return out or ["no sending rules"]
 
     def __str__(self) -> str:
@@ -283,7 +298,10 @@ def load_rules(source: Any) -> Rules:
             beside = path.parent / suppress  # a CSV named in the file is read beside it
             if not Path(suppress).is_absolute() and beside.is_file():
                 source = {**source, "suppress": str(beside)}
-    known = {"max_per_person", "quiet_hours", "timezone_trait", "default_timezone", "suppress"}
+    known = {
+        "max_per_person", "quiet_hours", "timezone_trait", "default_timezone", "suppress",
+        "skip_missing",
+    }  # fmt: skip
     unknown = sorted(set(source) - known)
     if unknown:
         raise ValidationError(f"Unknown rule(s) {unknown}; rules are {sorted(known)}.")

@@ -143,7 +143,13 @@ STATUS_WORDS = {
 def exclusion_kind(reason: str) -> str:
     """The kind of a reason someone was left out, in a few words (counts group by it)."""
     text = str(reason or "")
-    for prefix in ("capped", "suppressed", "deferred by quiet hours", "held out"):
+    for prefix in (
+        "capped",
+        "suppressed",
+        "deferred by quiet hours",
+        "held out",
+        "missing required variable",
+    ):
         if text.startswith(prefix):
             return prefix
     if "not in this OneSignal app" in text or text == "not_in_onesignal":
