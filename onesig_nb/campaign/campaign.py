@@ -83,6 +83,7 @@ from onesig_nb.campaign.results import build_result, campaign_status, fetch_repo
 from onesig_nb.campaign.rules import Rules, default_rules, load_rules
 from onesig_nb.campaign.sending import (
     journal_intents,
+    record_invalid,
     run_batches,
     send_test_batch,
     sigint_stops,
@@ -610,6 +611,9 @@ class Campaign:
         """:meth:`send` once its stop event is registered."""
         for attempt in range(CAP_RACE_RETRIES + 1):
             d = self._decide(extend=extend, resend_expired=resend_expired, reopen=reopen)
+            if self._replan_capped(d):
+                extend = True  # their batches were retired: plan the others afresh
+                d = self._decide(extend=True, resend_expired=resend_expired, reopen=reopen)
             early = self._nothing_to_send(d, started)
             if early is not None:
                 return early
@@ -665,6 +669,31 @@ class Campaign:
         log.info("campaign %s: %s", self.name, result.summary)
         return result
 
+    def _replan_capped(self, d: Decision) -> bool:
+        """Before resuming: retire the never-requested batches holding people the cap now
+        leaves out (a push allowed meanwhile goes out when the resume would), recording them
+        'excluded' with why. Returns whether any was retired (then decide again)."""
+        if self._rules().cap is None or not d.unfinished:
+            return False
+        capped = self._holds().capped
+        if not capped:
+            return False
+        hit = [
+            b for b in d.unfinished
+            if b.state == "intent" and not b.attempts and any(i in capped for i in b.external_ids)
+        ]  # fmt: skip
+        if not hit:
+            return False
+        people = {i: capped[i] for b in hit for i in b.external_ids if i in capped}
+        retired = self.journal.drop_unsent(self.name, [b.seq for b in hit], people)
+        if retired:
+            log.info(
+                "campaign %s: %d unsent batch(es) re-planned; %d people are capped now",
+                self.name, len(retired), len(people),
+            )  # fmt: skip
+        self._cache.pop("holds_key", None)
+        return bool(retired)
+
     def _guard(self, d: Decision, *, reopen: bool) -> Callable[[], None]:
         """What the intents' transaction checks first, under the journal's write lock: that
         the campaign was not cancelled meanwhile, and the frequency cap."""
@@ -700,6 +729,13 @@ class Campaign:
                     f"{self._reach().sentence()}"
                 )
             log.warning(note)
+            if held:  # journaled, so result() lists them with why (a later send may reach them)
+                if d.run is None:
+                    self.journal.create_run(
+                        self.name, kind="campaign", app_id=self.app_id, **self._run_fields()
+                    )
+                    self.journal.update_run(self.name, status="new")
+                record_invalid(self.journal, self.name, self._valid_ids()[1], excluded)
             import pandas as pd
 
             rows = [(eid, "excluded", None, why) for eid, why in excluded.items()]

@@ -40,8 +40,8 @@ def campaign_status(journal: Journal, name: str) -> str:
     if run["status"] == "cancelled":
         return "cancelled"
     batches = journal.batches(name, kind="send")
-    if not batches:
-        return "tested"
+    if not batches:  # only tests so far, or everyone was held back by the sending rules
+        return "tested" if journal.batches(name, kind="test") else "new"
     if all(b.state in ("done", "cancelled") for b in batches):
         return "sent"
     if run["status"] == "interrupted" and any(b.state == "intent" for b in batches):

@@ -327,7 +327,7 @@ def plan_timing(
                 late += 1
                 at = now
         else:
-            at = when or now
+            at = max(when, now) if when is not None else now  # a past send_after: at once
         if rules.quiet is not None:
             end = quiet_end(at, zone, rules.quiet)
             if end is not None:

@@ -108,6 +108,7 @@ class Journal:
     recipients = _of("_records", RunRecords.recipients)
     targeted_ids = _of("_records", RunRecords.targeted_ids)
     cancel_batches = _of("_records", RunRecords.cancel_batches)
+    drop_unsent = _of("_records", RunRecords.drop_unsent)
 
     # -- every push planned per person, for the frequency cap (.ledger) ------------------------
     deliveries = _of("_ledger", DeliveryLedger.deliveries)

@@ -365,3 +365,27 @@ class RunRecords:
             cols = ", ".join(f"{k}=?" for k in fields)
             c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), run))
         return people
+
+    def drop_unsent(self, run: str, seqs: Iterable[int], excluded: dict[str, str]) -> list[int]:
+        """Retire batches of ``run`` that were never requested (a resume re-plans their people,
+        e.g. when the frequency cap now holds some of them back): each becomes 'cancelled'
+        and leaves the delivery ledger, and the people in ``excluded`` are recorded with why.
+        A batch requested meanwhile (another process) is left alone. Returns the seqs
+        retired, in one transaction."""
+        done: list[int] = []
+        with self.store.transaction() as c:
+            for seq in seqs:
+                cur = c.execute(
+                    "UPDATE batches SET state='cancelled', error=? WHERE run=? AND seq=? "
+                    "AND state='intent' AND attempts=0",
+                    ("re-planned before it was sent", run, seq),
+                )
+                if cur.rowcount:
+                    done.append(seq)
+                    c.execute("DELETE FROM deliveries WHERE run=? AND seq=?", (run, seq))
+            c.executemany(
+                "INSERT OR REPLACE INTO recipients(run, external_id, seq, status, "
+                "notification_id, error) VALUES (?,?,-1,'excluded',NULL,?)",
+                [(run, eid, why) for eid, why in excluded.items()],
+            )
+        return done

@@ -148,33 +148,67 @@ def dumps_json(value: Any) -> str:
 
 def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     """v1 -> v2: ``batches.hold``, and the ``deliveries`` ledger filled from the sends already
-    journaled (each at the time its answer came back, else its intent), so a frequency cap
-    counts the pushes of campaigns sent before the upgrade."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
+    journaled, so a frequency cap counts the pushes of campaigns sent before the upgrade.
+
+    Each push counts from when its answer came back (else its intent) or, when it was
+    scheduled, from its ``send_after``; one delivered by each device's time zone
+    (``delayed_option``) over the 24 hours after that. Two processes opening the same v1 file
+    at once: the second finds it migrated under the write lock and leaves it alone.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= 2:
+            conn.execute("ROLLBACK")
+            return
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
         if "hold" not in columns:
             conn.execute("ALTER TABLE batches ADD COLUMN hold TEXT")
         conn.execute(_DELIVERIES_TABLE)
         rows = conn.execute(
-            "SELECT r.app_id, b.run, b.seq, b.external_ids, COALESCE(b.finished_at, b.created_at)"
+            "SELECT r.app_id, b.run, b.seq, b.external_ids, b.payload,"
+            " COALESCE(b.finished_at, b.created_at)"
             " FROM batches b JOIN runs r ON r.name = b.run"
             " WHERE b.kind = 'send' AND r.kind = 'campaign'"
         ).fetchall()
+        ledger = []
+        for app, run, seq, ids, payload, at in rows:
+            start, until = _v1_span(payload, at)
+            ledger += [(app or "", eid, run, seq, start, until) for eid in json.loads(ids)]
         conn.executemany(
             "INSERT OR IGNORE INTO deliveries(app_id, external_id, run, seq, start, until) "
             "VALUES (?,?,?,?,?,?)",
-            [
-                (app or "", eid, run, seq, at, at)
-                for app, run, seq, ids, at in rows
-                for eid in json.loads(ids)
-            ],
+            ledger,
         )
+        conn.execute("PRAGMA user_version=2")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _v1_span(payload: str, at: str) -> tuple[str, str]:
+    """(start, until) of a push journaled by v1 (see :func:`_migrate_to_v2`)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return at, at
+    start = _dt.datetime.fromisoformat(at)
+    start = start if start.tzinfo else start.replace(tzinfo=_dt.UTC)
+    after = body.get("send_after") if isinstance(body, dict) else None
+    if isinstance(after, str):
+        try:
+            when = _dt.datetime.fromisoformat(after.strip().replace("Z", "+00:00"))
+        except ValueError:
+            when = None  # another format OneSignal reads: counted from the answer
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
+            start = max(start, when.astimezone(_dt.UTC))
+    until = start
+    if isinstance(body, dict) and body.get("delayed_option") in ("timezone", "last-active"):
+        until = start + _dt.timedelta(hours=24)
+    fmt = "seconds"
+    return start.isoformat(timespec=fmt), until.isoformat(timespec=fmt)
 
 
 class JournalStore:
