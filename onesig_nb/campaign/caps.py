@@ -91,6 +91,7 @@ def capped(
     in ``times`` (``{external_id: when the push would reach them}``) the cap leaves out."""
     out: dict[str, float | None] = {}
     for eid, t in times.items():
+        t = math.floor(t)  # the journal keeps whole seconds (cut, not rounded): so does this
         spans = ledger.get(eid)
         if spans and not allowed(spans, t, n=n, window=window):
             out[eid] = next_allowed(spans, t, n=n, window=window)

@@ -52,17 +52,15 @@ def campaign_status(journal: Journal, name: str) -> str:
 def update_status(journal: Journal, name: str, *, interrupted: bool = False) -> None:
     """Write the run's status after a send (sent / interrupted / partial); a campaign
     cancelled meanwhile (by another process) stays cancelled."""
-    run = journal.run(name)
-    if run is not None and run["status"] == "cancelled":
-        return
     batches = journal.batches(name, kind="send")
+    keep = "cancelled"  # in the same statement: a cancel landing meanwhile is never undone
     if batches and all(b.state in ("done", "cancelled") for b in batches):
         now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        journal.update_run(name, status="sent", finished_at=now)
+        journal.update_run(name, status="sent", finished_at=now, unless_status=keep)
     elif interrupted and any(b.state == "intent" for b in batches):
-        journal.update_run(name, status="interrupted")
+        journal.update_run(name, status="interrupted", unless_status=keep)
     elif any(b.state == "failed" for b in batches):
-        journal.update_run(name, status="partial")
+        journal.update_run(name, status="partial", unless_status=keep)
 
 
 def build_result(

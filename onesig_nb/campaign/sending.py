@@ -306,7 +306,9 @@ def journal_intents(
             run_fields["rounds"] = d.run["rounds"] + 1
         journal.add_batches(name, list(d.new), guard=guard, **run_fields)
     elif d.run["status"] != "sending":
-        journal.update_run(name, status="sending")
+        # a plain resume never undoes a cancel that landed after it decided (reopen extends)
+        keep = "cancelled" if d.state == "resume" else None
+        journal.update_run(name, status="sending", unless_status=keep)
     if d.rebind_app:  # nothing was created under the old (mistyped) app id
         log.warning(
             "campaign %s: moving its unsent batches from app %s to app %s",

@@ -124,14 +124,19 @@ class RunRecords:
             )
             self._insert_batches(c, batches, now, app_id)
 
-    def update_run(self, name: str, **fields: Any) -> None:
-        """Change columns of a run (``settings`` is JSON-encoded for you)."""
+    def update_run(self, name: str, *, unless_status: str | None = None, **fields: Any) -> None:
+        """Change columns of a run (``settings`` is JSON-encoded for you); ``unless_status``:
+        leave a run whose status is that alone (checked in the same statement)."""
         if "settings" in fields:
             fields["settings"] = dumps_json(fields["settings"])
         fields["updated_at"] = utc_now()
         cols = ", ".join(f"{k}=?" for k in fields)
+        where, params = "name=?", [name]
+        if unless_status is not None:
+            where += " AND status!=?"
+            params.append(unless_status)
         with self.store.transaction() as c:
-            c.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), name))
+            c.execute(f"UPDATE runs SET {cols} WHERE {where}", (*fields.values(), *params))
 
     def runs(self) -> list[dict]:
         """Every run with its batch and recipient counts, newest first."""
