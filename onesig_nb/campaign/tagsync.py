@@ -18,7 +18,7 @@ import html
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,11 +340,20 @@ class TagSync:
         log.info("tag sync %s: %s", self.name, result.summary)
         return result
 
+    def _journaled(self, edits: list[TagEdit], round_: int) -> Iterator[TagEdit]:
+        """``edits`` as the client pulls them, each group's intents journaled just before its
+        first edit is handed out: every request still has its intent first, and the journal
+        writes overlap the requests in flight instead of delaying the first one."""
+        for i in range(0, len(edits), _FLUSH_EVERY):
+            chunk = edits[i : i + _FLUSH_EVERY]
+            self.journal.add_tag_intents(
+                self.name, round_, [(e.ref[0], e.ref[1], e.tags) for e in chunk]
+            )
+            yield from chunk
+
     def _send(self, changes: dict, round_: int, outcome: dict, progress: Any) -> int:
         parts = {eid: self._parts(tags) for eid, tags in changes.items()}
-        intents = [(eid, i, p) for eid, ps in parts.items() for i, p in enumerate(ps)]
-        self.journal.add_tag_intents(self.name, round_, intents)
-        total = len(intents)
+        total = sum(len(ps) for ps in parts.values())
         bar = None
         if progress is True:
             from tqdm.auto import tqdm
@@ -361,7 +370,7 @@ class TagSync:
                     for eid, ps in parts.items()
                     if len(ps) > part
                 ]
-                for res in self.client.iter_tag_edits(edits):
+                for res in self.client.iter_tag_edits(self._journaled(edits, round_)):
                     eid, idx = res.edit.ref
                     err = None if res.ok else self.client.redact(f"{res.error}")
                     buffer.append((eid, idx, res.edit.tags, bool(res.ok), res.status, err))

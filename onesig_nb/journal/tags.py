@@ -6,10 +6,13 @@ through :class:`~onesig_nb.journal.journal.Journal`."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 
-from onesig_nb.journal.store import JournalStore, dumps_json, utc_now
+import orjson
+
+from onesig_nb.journal.store import JournalStore, utc_now
 
 __all__ = ["TagSyncState"]
 
@@ -65,11 +68,14 @@ class TagSyncState:
         self, run: str, round_: int, edits: Iterable[tuple[str, int, dict]]
     ) -> None:
         """Record tag edits ``(external_id, part, tags)`` before they are sent."""
+        # orjson with sorted keys writes what dumps_json does for str -> str tags, 10x faster
+        dumps = functools.partial(orjson.dumps, option=orjson.OPT_SORT_KEYS)
+        rows = [(run, round_, eid, part, dumps(tags).decode()) for eid, part, tags in edits]
         with self.store.transaction() as c:
             c.executemany(
                 "INSERT OR REPLACE INTO tag_edits(run, round, external_id, part, tags, state) "
                 "VALUES (?,?,?,?,?,'intent')",
-                [(run, round_, eid, part, dumps_json(tags)) for eid, part, tags in edits],
+                rows,
             )
 
     def record_tag_results(
