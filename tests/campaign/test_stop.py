@@ -105,11 +105,21 @@ def test_a_stop_event_passed_to_send_does_the_same(camp, sb):
     assert_resume_finishes_exactly_once(camp, sb, left=exc.value.left)
 
 
+@pytest.fixture
+def ctrl_c_live():
+    """Ctrl-C reaches Python as in a notebook kernel or a terminal. A test run started in the
+    background by a non-interactive shell (``nohup make test &``) inherits SIGINT *ignored*,
+    and a send rightly leaves an ignored Ctrl-C alone; these tests are about a live one."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def _frames(exc: BaseException) -> list[str]:
     return [f.filename for f in traceback.extract_tb(exc.__traceback__)]
 
 
-def test_ctrl_c_ends_with_the_plain_stopped_message_not_an_engine_traceback(camp, sb):
+def test_ctrl_c_ends_with_the_plain_stopped_message_not_an_engine_traceback(camp, sb, ctrl_c_live):
     def progress(done, total):
         if done >= STOP_AT and not getattr(progress, "sent", False):
             progress.sent = True
@@ -127,7 +137,9 @@ def test_ctrl_c_ends_with_the_plain_stopped_message_not_an_engine_traceback(camp
     assert_resume_finishes_exactly_once(camp, sb, left=exc.value.left)
 
 
-def test_a_second_ctrl_c_abandons_in_flight_requests_and_the_resume_is_still_exactly_once(camp, sb):
+def test_a_second_ctrl_c_abandons_in_flight_requests_and_the_resume_is_still_exactly_once(
+    camp, sb, ctrl_c_live
+):
     def progress(done, total):
         if done >= STOP_AT and not getattr(progress, "sent", False):
             progress.sent = True
