@@ -70,7 +70,7 @@ def _zone(name: Any, *, what: str) -> ZoneInfo:
         ) from None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Rules:
     """The sending rules of a campaign (or the default of an app: :func:`set_rules`).
 
@@ -117,6 +117,19 @@ class Rules:
         )
         if not isinstance(self.skip_missing, bool):
             raise ValidationError(f"skip_missing must be True or False, not {self.skip_missing!r}.")
+
+    def _identity(self) -> tuple:
+        """What makes two rules the same (a suppression list compares by its ids)."""
+        who = None if self.suppression is None else self.suppression.fingerprint()
+        return (canonical(self.settings()), who)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rules):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
 
     @property
     def empty(self) -> bool:
@@ -169,6 +182,13 @@ class Rules:
 
     def __str__(self) -> str:
         return "; ".join(self.lines())
+
+
+def canonical(value: Any) -> str:
+    """``value`` as sorted, compact JSON (comparable)."""
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _span_text(span: _dt.timedelta) -> str:

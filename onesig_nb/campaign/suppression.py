@@ -181,6 +181,13 @@ class Suppression:
                 f'"marketing_opt_out == true", not {type(source).__name__}.'
             )
 
+    def fingerprint(self) -> str:
+        """A digest of who is suppressed: the sorted ids, or the rule as read."""
+        import hashlib
+
+        text = "\n".join(sorted(self.ids)) if self.ids is not None else f"rule:{self.label}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def describe(self) -> str:
         """The suppression in a few words (the plan, the journal and each reason show it)."""
         return self.label if self.ids is not None else f"people with {self.label}"

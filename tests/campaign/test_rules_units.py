@@ -943,3 +943,15 @@ NOW = utc(2026, 12, 1, 9)
 )  # fmt: skip
 def test_ledger_span(payload, span):
     assert ledger_span(payload, NOW) == span
+
+
+def test_rules_compare_by_what_they_do_and_a_suppression_list_by_its_ids():
+    """Rules are compared by their settings (a cohort, a frame or a list of the same ids is
+    the same suppression), never elementwise on a DataFrame."""
+    frame = pd.DataFrame({"external_id": ["a", "b"]})
+    same = Rules(max_per_person=(1, "24h"), suppress=frame)
+    assert same == Rules(max_per_person=(1, "24h"), suppress=["b", "a"])
+    assert hash(same) == hash(Rules(max_per_person=(1, "24h"), suppress=["a", "b"]))
+    assert same != Rules(max_per_person=(1, "24h"), suppress=["a", "c"])
+    assert Rules(quiet_hours=("21:00", "8:00")) == Rules(quiet_hours=("9:00PM", "08:00"))
+    assert Rules() != Rules(skip_missing=True)
