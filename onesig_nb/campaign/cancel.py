@@ -112,8 +112,9 @@ def _worth_asking(batch: Any, now: _dt.datetime) -> bool:
 
 
 def _age(batch: Any, now: _dt.datetime) -> float:
-    """Seconds since the batch's answer (or intent) was written; 0 when unknown."""
-    stamp = getattr(batch, "finished_at", None) or batch.created_at
+    """Seconds since the batch's intent was written (its answer follows within seconds); 0
+    when unknown."""
+    stamp = batch.created_at
     if not stamp:
         return 0.0
     when = _dt.datetime.fromisoformat(stamp)

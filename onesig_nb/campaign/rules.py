@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from onesig_nb._times import positive_duration
 from onesig_nb.campaign.suppression import Suppression
 from onesig_nb.errors import ValidationError
+from onesig_nb.onesignal.push import canonical_json
 
 __all__ = ["Rules", "clear_rules", "default_rules", "load_rules", "parse_clock", "set_rules"]
 
@@ -121,7 +122,7 @@ class Rules:
     def _identity(self) -> tuple:
         """What makes two rules the same (a suppression list compares by its ids)."""
         who = None if self.suppression is None else self.suppression.fingerprint()
-        return (canonical(self.settings()), who)
+        return (canonical_json(self.settings()), who)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rules):
@@ -182,13 +183,6 @@ class Rules:
 
     def __str__(self) -> str:
         return "; ".join(self.lines())
-
-
-def canonical(value: Any) -> str:
-    """``value`` as sorted, compact JSON (comparable)."""
-    import json
-
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _span_text(span: _dt.timedelta) -> str:

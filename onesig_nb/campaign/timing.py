@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from onesig_nb.campaign.rules import Rules, parse_clock
 from onesig_nb.errors import ValidationError
+from onesig_nb.journal.spans import ledger_span
 
 __all__ = [
     "EARLIEST_OFFSET",
@@ -342,27 +343,3 @@ def plan_timing(
             f"{'person' if late == 1 else 'people'}, who get it at once"
         )
     return out
-
-
-def ledger_span(payload: dict, now: _dt.datetime) -> tuple[str, str]:
-    """(first, last) moment a request's push may reach its people, ISO UTC, for the delivery
-    ledger: ``now``, or its ``send_after`` (OneSignal sends a past one at once); with
-    ``delayed_option`` any time in the 24 hours after that (the next such time of day in each
-    device's own zone, or its last-active time of day), counted whole: the safe reading for a
-    frequency cap."""
-    start = now
-    text = payload.get("send_after")
-    if text:
-        import pandas as pd
-
-        try:
-            when = pd.Timestamp(str(text))
-        except (TypeError, ValueError):
-            when = None
-        if when is not None and not pd.isna(when):
-            when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
-            start = max(now, when.to_pydatetime())
-    end = start
-    if payload.get("delayed_option") in ("timezone", "last-active"):
-        end = start + _dt.timedelta(hours=24)
-    return _iso(start), _iso(end)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from onesig_nb.journal.store import JournalStore
 
-__all__ = ["DeliveryLedger", "NOT_REACHED_STATUSES"]
+__all__ = ["NOT_REACHED_STATUSES", "DeliveryLedger"]
 
 #: Recipient statuses of people a push did not reach: their ledger rows do not count.
 NOT_REACHED_STATUSES = ("not_reached", "unsubscribed", "excluded", "invalid", "cancelled")

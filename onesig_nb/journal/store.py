@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from onesig_nb.errors import JournalError
+from onesig_nb.journal.spans import ledger_span
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA_VERSION", "JournalStore", "dumps_json", "utc_now"]
 
@@ -172,7 +173,9 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
         ).fetchall()
         ledger = []
         for app, run, seq, ids, payload, at in rows:
-            start, until = _v1_span(payload, at)
+            answered = _dt.datetime.fromisoformat(at)
+            answered = answered if answered.tzinfo else answered.replace(tzinfo=_dt.UTC)
+            start, until = ledger_span(json.loads(payload), answered)
             ledger += [(app or "", eid, run, seq, start, until) for eid in json.loads(ids)]
         conn.executemany(
             "INSERT OR IGNORE INTO deliveries(app_id, external_id, run, seq, start, until) "
@@ -185,30 +188,6 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-
-
-def _v1_span(payload: str, at: str) -> tuple[str, str]:
-    """(start, until) of a push journaled by v1 (see :func:`_migrate_to_v2`)."""
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        return at, at
-    start = _dt.datetime.fromisoformat(at)
-    start = start if start.tzinfo else start.replace(tzinfo=_dt.UTC)
-    after = body.get("send_after") if isinstance(body, dict) else None
-    if isinstance(after, str):
-        try:
-            when = _dt.datetime.fromisoformat(after.strip().replace("Z", "+00:00"))
-        except ValueError:
-            when = None  # another format OneSignal reads: counted from the answer
-        if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
-            start = max(start, when.astimezone(_dt.UTC))
-    until = start
-    if isinstance(body, dict) and body.get("delayed_option") in ("timezone", "last-active"):
-        until = start + _dt.timedelta(hours=24)
-    fmt = "seconds"
-    return start.isoformat(timespec=fmt), until.isoformat(timespec=fmt)
 
 
 class JournalStore:
