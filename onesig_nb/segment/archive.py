@@ -1,15 +1,17 @@
-"""Segment archives (S3 ``.gz`` NDJSON, ``.jsonl``, captured ``/v1/batch`` bodies) parsed by DuckDB.
+"""Segment archives (S3 ``.gz`` NDJSON, ``.jsonl``, captured ``/v1/batch`` bodies) parsed to Parquet.
 
-One scan reads a set of files with an explicit schema of only the needed columns (``traits``
-and ``properties`` typed JSON) into a temporary table: Engage audience messages keep their ids,
-times and value; identifies keep their traits; every other message keeps only a marker so it
-can be counted. With a persistent archive cache (:mod:`onesig_nb.segment.cache`) the kept rows
-are then written from that table as one Parquet folder per file, so a later load reads them
-back instead of parsing again; :mod:`onesig_nb.segment.archive_set` queries both.
+A parse reads a set of files in runs (:class:`Parser`): gzip files are inflated by ISA-L (a
+few times faster than the zlib inside DuckDB, and on the other core), then one DuckDB scan per
+run reads them with an explicit schema of only the needed columns (``traits`` and
+``properties`` typed JSON) and writes the rows straight to Parquet, one folder per file:
+Engage audience messages keep their ids, times and value; identifies keep their traits; every
+other message keeps only a marker so it can be counted. Those folders are what the archive
+cache (:mod:`onesig_nb.segment.cache`) keeps (or, with ``cache=False``, a temporary folder
+removed after the load), and :mod:`onesig_nb.segment.archive_set` queries them.
 
 Lines DuckDB cannot read come back as all-NULL rows; only the files that have some are re-read
-in Python to find the line numbers. A file DuckDB cannot decompress is skipped and reported (or,
-if no file can be blamed, a :class:`SourceError` is raised).
+in Python to find the line numbers. A file that cannot be decompressed is skipped and reported
+(or, if no file can be blamed, a :class:`SourceError` is raised).
 
 A message without a readable ``timestamp`` is ordered (and compared with ``as_of``) by its
 ``receivedAt``, Segment's own fallback clock, rather than sorting before every dated message.
@@ -21,8 +23,10 @@ import glob as globlib
 import gzip
 import hashlib
 import logging
+import shutil
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,14 +38,19 @@ from onesig_nb.segment.cache import CacheEntry
 from onesig_nb.segment.listing import ARCHIVE_SUFFIXES, ArchiveFile, is_archive_name
 from onesig_nb.segment.membership import AUDIENCE_CLASSES_SQL, quote_literal
 
+try:  # ISA-L: the same gzip format, inflated several times faster than zlib
+    from isal import igzip as _igzip
+except ImportError:  # pragma: no cover - a platform without an isal wheel
+    _igzip = gzip
+
 __all__ = [
     "ARCHIVE_SUFFIXES",
-    "PARSED_TABLE",
     "ROW_COLUMNS",
     "ROW_TYPES",
     "Parsed",
     "Parser",
     "collect_archive_files",
+    "inflate",
     "is_glob",
     "open_duckdb",
     "parser_digest",
@@ -54,9 +63,12 @@ DUCKDB_THREADS = 2
 SNIFF_BYTES = 65_536
 #: Files read one by one to find the culprit after DuckDB failed on the whole set.
 MAX_RETRIES = 20
-#: Rows written to the cache's Parquet per COPY: DuckDB's default Parquet row group size
-#: (``ROW_GROUP_SIZE`` 122,880), so memory stays bounded by one row group's worth per write.
-COPY_BATCH_ROWS = 122_880
+#: Decompressed bytes parsed per DuckDB statement (one run). A run's rows are written as
+#: Parquet partitioned by file, a write that buffers its partitions until it ends, so this
+#: bounds the parse's memory whatever the archive's size (64 MiB is about 75,000 messages).
+RUN_BYTES = 64 << 20
+#: Bytes per read while inflating (large enough that ISA-L, not Python, sets the pace).
+INFLATE_CHUNK = 1 << 20
 
 # Column schema for NDJSON messages: only what membership and traits need.
 _NDJSON_COLUMNS = (
@@ -78,13 +90,7 @@ ROW_TYPES = (
     "VARCHAR", "JSON",
 )  # fmt: skip
 #: Names the layout of the rows below; part of :func:`parser_digest`.
-ROWS_LAYOUT = "rows-v2:" + ",".join(ROW_COLUMNS)
-#: The temporary table a parse fills: ``fid`` (the file's index in the parse) + ROW_COLUMNS.
-#: A message that is neither an identify nor an audience message keeps only ``type = ''`` (it
-#: is counted, nothing more); an unreadable line has ``type`` NULL.
-PARSED_TABLE = "parsed"
-#: The temporary table mapping each parsed file's path (as DuckDB reports it) to its ``fid``.
-_FILES_TABLE = "parsed_files"
+ROWS_LAYOUT = "rows-v3:" + ",".join(ROW_COLUMNS)
 
 
 def open_duckdb(database: str = ":memory:", *, read_only: bool = False) -> Any:
@@ -224,54 +230,84 @@ def parser_digest() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _fid_runs(stats: dict[int, tuple[int, int, int]]) -> list[tuple[int, int]]:
-    """Consecutive file indexes grouped into runs of about :data:`COPY_BATCH_ROWS` kept rows."""
-    runs: list[tuple[int, int]] = []
-    start, rows = None, 0
-    for fid in sorted(f for f, (_, _, kept) in stats.items() if kept):
-        if start is None:
-            start, rows = fid, 0
-        rows += stats[fid][2]
-        if rows >= COPY_BATCH_ROWS:
-            runs.append((start, fid))
-            start = None
-    if start is not None:
-        runs.append((start, max(stats)))
-    return runs
+def _with_fid(select: str, fids: list[int]) -> str:
+    """``select`` (with DuckDB's ``file_index`` column) as rows with each file's ``fid`` first.
+
+    ``file_index`` is the file's position in this statement's list; ``fids`` maps it to the
+    file's index in the whole parse (an integer lookup, far cheaper than keeping a path)."""
+    lookup = "[" + ", ".join(str(f) for f in fids) + "]"
+    return f"SELECT CAST({lookup}[CAST(file_index AS BIGINT) + 1] AS INTEGER) AS fid, {', '.join(ROW_COLUMNS)} FROM ({select})"
 
 
-def _with_fid(select: str) -> str:
-    """``select`` (which has a ``filename`` column) as parsed rows: each file's ``fid`` first.
-
-    A hash join on the few file names costs far less than keeping a path on every row."""
-    return (
-        f"SELECT f.fid, {', '.join('s.' + c for c in ROW_COLUMNS)} "
-        f"FROM ({select}) AS s JOIN {_FILES_TABLE} AS f USING (filename)"
-    )
-
-
-def _ndjson_scan(paths: list[str]) -> str:
+def _ndjson_scan(paths: list[str], fids: list[int]) -> str:
     scan = (
         f"read_json({_sql_list(paths)}, format='newline_delimited', "
-        f"columns={_NDJSON_COLUMNS}, ignore_errors=true, filename=true)"
+        f"columns={_NDJSON_COLUMNS}, ignore_errors=true)"
     )
-    return _with_fid(
-        f"SELECT {_message_columns(_NDJSON_GET, _NDJSON_PERSONAS)}, filename FROM {scan}"
-    )
+    cols = _message_columns(_NDJSON_GET, _NDJSON_PERSONAS)
+    return _with_fid(f"SELECT {cols}, file_index FROM {scan}", fids)
 
 
-def _batch_scan(paths: list[str]) -> str:
-    scan = f"read_json({_sql_list(paths)}, format='auto', columns={{'batch': 'JSON[]'}}, filename=true)"
-    inner = f"SELECT unnest(batch) AS m, filename FROM {scan}"
-    return _with_fid(
-        f"SELECT {_message_columns(_BATCH_GET, _BATCH_PERSONAS)}, filename FROM ({inner})"
-    )
+def _batch_scan(paths: list[str], fids: list[int]) -> str:
+    scan = f"read_json({_sql_list(paths)}, format='auto', columns={{'batch': 'JSON[]'}})"
+    inner = f"SELECT unnest(batch) AS m, file_index FROM {scan}"
+    cols = _message_columns(_BATCH_GET, _BATCH_PERSONAS)
+    return _with_fid(f"SELECT {cols}, file_index FROM ({inner})", fids)
+
+
+def _gzip_isize(path: Path) -> int:
+    """A gzip file's decompressed size from its trailer (modulo 4 GiB, as gzip stores it)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() < 18:
+            return 0
+        fh.seek(-4, 2)
+        return int.from_bytes(fh.read(4), "little")
+
+
+def inflate(path: Path, out: Path) -> str | None:
+    """Decompress the gzip file ``path`` into ``out`` with ISA-L; None, or why it failed.
+
+    A file that fails part-way is not used at all (like a truncated upload), so its
+    half-written copy is removed."""
+    try:
+        with _igzip.open(path, "rb") as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst, INFLATE_CHUNK)
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        out.unlink(missing_ok=True)
+        return f"corrupt gzip: {exc}"
+    return None
+
+
+@dataclass
+class _Run:
+    """Files parsed by one DuckDB statement: ``(fid, file, path DuckDB reads)`` each."""
+
+    kind: str
+    members: list[tuple[int, ArchiveFile, Path]]
+
+
+def _plan_runs(kind: str, files: list[tuple[int, ArchiveFile]]) -> list[_Run]:
+    """Consecutive files grouped into runs of about :data:`RUN_BYTES` of decompressed text."""
+    runs: list[_Run] = []
+    current: list[tuple[int, ArchiveFile, Path]] = []
+    size = 0
+    for fid, f in files:
+        current.append((fid, f, f.local))
+        gz = f.local.suffix.lower() == ".gz"
+        size += _gzip_isize(f.local) if gz else f.local.stat().st_size
+        if size >= RUN_BYTES:
+            runs.append(_Run(kind, current))
+            current, size = [], 0
+    if current:
+        runs.append(_Run(kind, current))
+    return runs
 
 
 @dataclass
 class Parsed:
-    """One parsed file: its cache entry and the folder of its Parquet rows (None: none written,
-    either because it has no rows worth keeping or because the parse keeps no Parquet)."""
+    """One parsed file: its cache entry and the folder of its Parquet rows (None when the
+    file gave no rows at all)."""
 
     file: ArchiveFile
     entry: CacheEntry
@@ -279,34 +315,40 @@ class Parsed:
 
 
 class Parser:
-    """Parses local archive files in one DuckDB scan per kind into the table ``parsed``.
+    """Parses local archive files into Parquet, one folder per file (``<staging>/fid=<n>``).
 
-    With ``staging`` (a persistent cache), the rows worth keeping are then written from that
-    table as one Parquet folder per file (:meth:`write_parquet`), without reading the archive
-    again; without it nothing is written. Files DuckDB cannot read are skipped with a
-    reason; lines it cannot read are counted and located (file and line number) by re-reading
-    only the files that have some.
+    Files are parsed in runs of about :data:`RUN_BYTES`: gzip files are first inflated by
+    ISA-L into a scratch folder (in a worker thread, one run ahead), then one DuckDB statement
+    reads the run and writes its rows straight to Parquet, so nothing of the archive is held in
+    memory beyond one run whatever its size. Every message keeps a row (irrelevant ones keep
+    only ``type = ''``, unreadable lines are all NULL), so the Parquet also gives the counts.
+    Files DuckDB cannot read are skipped with a reason; lines it cannot read are counted and
+    located (file and line number) by re-reading only the files that have some.
     """
 
-    def __init__(self, con: Any, staging: Callable[[], Path] | None = None):
+    def __init__(self, con: Any, staging: Callable[[], Path]):
         self.con = con
         self.staging = staging
 
     def parse(self, files: list[ArchiveFile]) -> list[Parsed]:
         skipped: dict[str, str] = {}
-        groups: dict[str, list[ArchiveFile]] = {"ndjson": [], "batch": []}
-        for f in files:
+        groups: dict[str, list[tuple[int, ArchiveFile]]] = {"ndjson": [], "batch": []}
+        for fid, f in enumerate(files):
             kind = _sniff(f.local)
             if kind.startswith("bad-gzip:"):
                 skipped[f.name] = kind.split(":", 1)[1]
             else:
-                groups[kind].append(f)
-        self._create_tables(files)
-        for kind, make in (("ndjson", _ndjson_scan), ("batch", _batch_scan)):
-            groups[kind] = self._insert_with_retries(groups[kind], make, skipped)
-        stats = self._stats()
-        folder = self.write_parquet(stats) if self.staging is not None and stats else None
-        batch = set(groups["batch"])
+                groups[kind].append((fid, f))
+        folder = self.staging()
+        scratch = folder / "inflated"
+        scratch.mkdir()
+        runs = [r for kind, g in groups.items() for r in _plan_runs(kind, g)]
+        kinds = {fid: kind for kind, g in groups.items() for fid, _ in g}
+        try:
+            self._parse_runs(runs, folder, scratch, skipped)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        stats = self._stats(folder)
         out = []
         for fid, f in enumerate(files):
             if f.name in skipped:
@@ -314,75 +356,106 @@ class Parser:
                 entry = CacheEntry(f.size, f.stamp, status="skipped", reason=skipped[f.name])
                 out.append(Parsed(f, entry, None))
                 continue
-            kind = "batch" if f in batch else "ndjson"
             messages, malformed, kept = stats.get(fid, (0, 0, 0))
-            entry = CacheEntry(f.size, f.stamp, kind=kind, messages=messages, malformed=malformed)
+            entry = CacheEntry(
+                f.size, f.stamp, kind=kinds[fid], messages=messages, malformed=malformed
+            )
             if malformed:
                 self._locate(f, entry)
-            rows_dir = folder / f"fid={fid}" if folder is not None and kept else None
-            out.append(Parsed(f, entry, rows_dir))
+            rows_dir = folder / f"fid={fid}"
+            out.append(Parsed(f, entry, rows_dir if rows_dir.is_dir() else None))
         return out
 
-    def _create_tables(self, files: list[ArchiveFile]) -> None:
-        cols = ", ".join(f"{c} {t}" for c, t in zip(ROW_COLUMNS, ROW_TYPES, strict=True))
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} (fid INTEGER, {cols})")
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_FILES_TABLE} AS SELECT "
-            "CAST(generate_subscripts($names, 1) - 1 AS INTEGER) AS fid, unnest($names) AS filename",
-            {"names": [str(f.local) for f in files]},
-        )
+    def _parse_runs(self, runs: list[_Run], folder: Path, scratch: Path, skipped) -> None:
+        """Inflate run i+1 in a worker thread while DuckDB parses run i."""
+        if not runs:
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="onesig-inflate") as pool:
+            ahead = pool.submit(self._inflate_run, runs[0], scratch)
+            for i in range(len(runs)):
+                run, failed = ahead.result()
+                if i + 1 < len(runs):
+                    ahead = pool.submit(self._inflate_run, runs[i + 1], scratch)
+                skipped.update(failed)
+                self._copy_with_retries(run, folder, skipped)
+                for _, f, path in run.members:
+                    if path != f.local:
+                        path.unlink(missing_ok=True)
 
-    def _insert_with_retries(self, files, make_sql, skipped):
-        """Insert ``files``' rows; a file DuckDB fails on is skipped (reason kept), the rest retried.
+    @staticmethod
+    def _inflate_run(run: _Run, scratch: Path) -> tuple[_Run, dict[str, str]]:
+        """The run with its gzip NDJSON files inflated, and the files that failed to inflate."""
+        if run.kind != "ndjson":
+            return run, {}
+        members, failed = [], {}
+        for fid, f, path in run.members:
+            if path.suffix.lower() == ".gz":
+                out = scratch / f"{fid}.jsonl"
+                reason = inflate(path, out)
+                if reason is not None:
+                    failed[f.name] = reason
+                    continue
+                path = out
+            members.append((fid, f, path))
+        return _Run(run.kind, members), failed
 
-        A failed INSERT leaves the table as it was (one statement, one transaction)."""
+    def _copy_with_retries(self, run: _Run, folder: Path, skipped: dict[str, str]) -> None:
+        """Write ``run``'s rows; a file DuckDB fails on is skipped (reason kept), the rest
+        retried. A failed statement's partial output is removed before the retry."""
         import duckdb
 
-        files = list(files)
+        members = list(run.members)
+        make_sql = _ndjson_scan if run.kind == "ndjson" else _batch_scan
         for _ in range(MAX_RETRIES):
-            if not files:
-                return files
+            if not members:
+                return
+            select = make_sql([str(p) for _, _, p in members], [fid for fid, _, _ in members])
             try:
-                self.con.execute(
-                    f"INSERT INTO {PARSED_TABLE} {make_sql([str(f.local) for f in files])}"
-                )
-                return files
+                self._copy(select, folder, [fid for fid, _, _ in members])
+                return
             except duckdb.Error as exc:
-                culprits = _blame(files, str(exc))
+                for fid, _, _ in members:
+                    shutil.rmtree(folder / f"fid={fid}", ignore_errors=True)
+                culprits = _blame(members, str(exc))
                 if not culprits:
                     raise SourceError(
                         f"DuckDB could not read the archive files ({exc}). Check that every "
                         "file is gzipped NDJSON or a /v1/batch JSON body."
                     ) from None
-                for f, reason in culprits:
-                    skipped[f.name] = reason
-                    files.remove(f)
+                for member, reason in culprits:
+                    skipped[member[1].name] = reason
+                    members.remove(member)
         raise SourceError("Too many unreadable archive files; see the load report.")
 
-    def _stats(self) -> dict[int, tuple[int, int, int]]:
+    def _copy(self, select: str, folder: Path, fids: list[int]) -> None:
+        """One statement: ``select``'s rows to ``<folder>/fid=<n>/``. A single file is
+        streamed to its own Parquet file; several use one partitioned write, which buffers
+        its partitions until it ends (hence runs of bounded size)."""
+        if len(fids) == 1:
+            target = folder / f"fid={fids[0]}"
+            target.mkdir()
+            cols = ", ".join(ROW_COLUMNS)
+            self.con.execute(
+                f"COPY (SELECT {cols} FROM ({select})) TO "
+                f"{quote_literal(str(target / 'data_0.parquet'))} (FORMAT PARQUET)"
+            )
+            return
+        self.con.execute(
+            f"COPY ({select}) TO {quote_literal(str(folder))} "
+            "(FORMAT PARQUET, PARTITION_BY (fid), OVERWRITE_OR_IGNORE)"
+        )
+
+    def _stats(self, folder: Path) -> dict[int, tuple[int, int, int]]:
         """Per file index: (messages, unreadable lines, rows worth keeping)."""
+        if not any(folder.glob("fid=*/*.parquet")):
+            return {}
+        files = quote_literal(str(folder / "fid=*" / "*.parquet"))
         rows = self.con.execute(
             "SELECT fid, count(*) FILTER (WHERE type IS NOT NULL), "
             "count(*) FILTER (WHERE type IS NULL), count(*) FILTER (WHERE type <> '') "
-            f"FROM {PARSED_TABLE} GROUP BY fid"
+            f"FROM read_parquet({files}, hive_partitioning = true) GROUP BY fid"
         ).fetchall()
         return {int(fid): (int(m), int(bad), int(kept)) for fid, m, bad, kept in rows}
-
-    def write_parquet(self, stats: dict[int, tuple[int, int, int]]) -> Path:
-        """Write the kept rows of ``parsed`` as ``<staging>/fid=<n>/*.parquet``, one per file.
-
-        One ``COPY ... PARTITION_BY`` per run of files holding about :data:`COPY_BATCH_ROWS`
-        rows: a partitioned write buffers every partition until it ends, so one COPY of the
-        whole table would hold a second copy of it in memory (+225 MB at 1M messages)."""
-        folder = self.staging()
-        target = quote_literal(str(folder))
-        select = f"SELECT fid, {', '.join(ROW_COLUMNS)} FROM {PARSED_TABLE} WHERE type <> ''"
-        for lo, hi in _fid_runs(stats):
-            self.con.execute(
-                f"COPY ({select} AND fid BETWEEN {lo} AND {hi}) TO {target} "
-                "(FORMAT PARQUET, PARTITION_BY (fid), OVERWRITE_OR_IGNORE)"
-            )
-        return folder
 
     @staticmethod
     def _locate(f: ArchiveFile, entry: CacheEntry) -> None:
@@ -397,21 +470,24 @@ class Parser:
             )
 
 
-def _blame(files: list[ArchiveFile], message: str) -> list[tuple[ArchiveFile, str]]:
-    named = [f for f in files if str(f.local) in message]
+def _blame(members: list[tuple[int, ArchiveFile, Path]], message: str):
+    """The run members DuckDB's error names (or that are corrupt), each with a reason."""
+    named = [m for m in members if str(m[2]) in message]
     if named:
-        return [(named[0], message.split("\n", 1)[0].replace(str(named[0].local), named[0].name))]
+        m = named[0]
+        return [(m, message.split("\n", 1)[0].replace(str(m[2]), m[1].name))]
     blamed = []
-    for f in files:
-        if f.local.suffix.lower() == ".gz":
-            reason = _gzip_ok(f.local)
+    for m in members:
+        path = m[2]
+        if path.suffix.lower() == ".gz":
+            reason = _gzip_ok(path)
             if reason:
-                blamed.append((f, reason))
-        elif f.local.suffix.lower() == ".json":
+                blamed.append((m, reason))
+        elif path.suffix.lower() == ".json":
             try:
-                orjson.loads(f.local.read_bytes())
+                orjson.loads(path.read_bytes())
             except orjson.JSONDecodeError as exc:
-                blamed.append((f, f"not valid JSON: {exc}"))
+                blamed.append((m, f"not valid JSON: {exc}"))
     return blamed
 
 

@@ -2,10 +2,10 @@
 
 :meth:`ArchiveSet.load` lists the source (a local folder, glob or file, or an ``s3://`` prefix),
 asks the archive cache (:mod:`onesig_nb.segment.cache`) which files it already holds, fetches
-(S3) and parses (:class:`~onesig_nb.segment.archive.Parser`) the others, and opens a DuckDB
-connection whose view ``raw`` reads every file's rows (files parsed now from the temporary
-table they were parsed into, files from the cache from their Parquet) and whose view
-``audience_events`` is the relation :mod:`onesig_nb.segment.membership` expects.
+(S3) and parses (:class:`~onesig_nb.segment.archive.Parser`) the others into the cache's
+Parquet folders, and opens a DuckDB connection whose view ``raw`` reads every file's rows from
+there and whose view ``audience_events`` is the relation :mod:`onesig_nb.segment.membership`
+expects. With ``cache=False`` the cache is a temporary folder: the same path, forgotten after.
 The :class:`LoadReport` gets the counts of every file, cached or not, and says what came from
 the cache.
 """
@@ -19,7 +19,6 @@ from typing import Any
 
 from onesig_nb.errors import SourceError
 from onesig_nb.segment.archive import (
-    PARSED_TABLE,
     ROW_COLUMNS,
     ROW_TYPES,
     Parser,
@@ -61,8 +60,6 @@ class ArchiveSet:
     con: Any = None
     cache: ArchiveCache | None = None
     from_cache: list[str] = field(default_factory=list)
-    #: Whether this load parsed files into the temporary table ``parsed`` (misses).
-    parsed_now: bool = False
 
     @classmethod
     def load(cls, source: Any, report: LoadReport, *, cache: Any = True) -> ArchiveSet:
@@ -103,11 +100,7 @@ class ArchiveSet:
         self.from_cache = [f.name for f in hits]
         if misses:
             local = store.fetch(misses, cache.staging()) if store else misses
-            # Parquet is written only for a cache that outlives this load; the rows stay in
-            # the table ``parsed`` either way, so nothing is read back.
-            parser = Parser(self.con, cache.staging if cache.persistent else None)
-            self.parsed_now = True
-            for parsed in parser.parse(local):
+            for parsed in Parser(self.con, cache.staging).parse(local):
                 original = parsed.file
                 cache.put(
                     ArchiveFile(original.name, original.size, original.stamp),
@@ -132,19 +125,14 @@ class ArchiveSet:
             report.notes.append("archive cache off (cache=False): every file parsed")
 
     def _open_views(self) -> None:
-        parts = []
-        if self.parsed_now:
-            parts.append(f"SELECT {', '.join(ROW_COLUMNS)} FROM {PARSED_TABLE} WHERE type <> ''")
-        hits = set(self.from_cache)
-        globs = [self.cache.parquet_glob(f.name) for f in self.files if f.name in hits]
+        globs = [self.cache.parquet_glob(f.name) for f in self.files]
         globs = [g for g in globs if g]
         if globs:
             paths = "[" + ", ".join(quote_literal(g) for g in globs) + "]"
-            parts.append(
-                f"SELECT {_RAW_COLUMNS} FROM read_parquet({paths}, hive_partitioning = false)"
+            self.con.execute(
+                f"CREATE TEMP VIEW raw AS SELECT {_RAW_COLUMNS} "
+                f"FROM read_parquet({paths}, hive_partitioning = false) WHERE type <> ''"
             )
-        if parts:
-            self.con.execute("CREATE TEMP VIEW raw AS " + " UNION ALL ".join(parts))
         else:
             cols = ", ".join(f"{c} {t}" for c, t in zip(ROW_COLUMNS, ROW_TYPES, strict=True))
             self.con.execute(f"CREATE TEMP TABLE raw ({cols})")

@@ -13,9 +13,10 @@ files, ETag for S3 objects) and by a digest of the parser itself, so:
 
 Where: ``cache=True`` uses ``$ONESIG_NB_CACHE_DIR``, else ``$XDG_CACHE_HOME/onesig_nb``, else
 ``~/.cache/onesig_nb``; ``cache=<folder>`` puts it there (e.g. inside a workspace);
-``cache=False`` writes no Parquet at all (the parsed rows stay in DuckDB for the one load);
-its temporary folder only holds S3 downloads and is removed after the load. One sub-folder per
-source (named by a digest of the source's absolute path or URL, and the S3 endpoint).
+``cache=False`` uses a temporary folder the same way (a parse always goes through Parquet, so
+its memory stays bounded whatever the archive's size) and removes it, S3 downloads included,
+after the load. One sub-folder per source (named by a digest of the source's absolute path or
+URL, and the S3 endpoint).
 
 Concurrent loads of one source are safe: entries are named after their content key and moved
 into place atomically; at worst one load's index update is lost and a file is parsed again.

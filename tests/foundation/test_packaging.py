@@ -14,7 +14,11 @@ import onesig_nb
 ROOT = Path(__file__).resolve().parents[2]
 
 # pip name -> conda-forge name, where they differ.
-CONDA_NAMES = {"duckdb": "python-duckdb", "uvicorn[standard]": "uvicorn-standard"}
+CONDA_NAMES = {
+    "duckdb": "python-duckdb",
+    "isal": "python-isal",
+    "uvicorn[standard]": "uvicorn-standard",
+}
 
 
 def _name(requirement: str) -> str:

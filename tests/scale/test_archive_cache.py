@@ -159,28 +159,47 @@ def test_cache_argument_is_checked(local_archive, bad):
         osn.load_cohort(local_archive, audience=AUDIENCE, cache=bad)
 
 
-def test_cache_false_writes_no_parquet_and_a_cached_load_writes_one_folder_per_file(
+def test_cache_false_leaves_nothing_behind_and_a_cached_load_keeps_one_folder_per_file(
     local_archive, tmp_path, monkeypatch
 ):
-    from onesig_nb.segment import archive
+    import tempfile
 
-    monkeypatch.setattr(archive, "COPY_BATCH_ROWS", 50)  # many small COPYs: batching exercised
-    copies: list[str] = []
-    real_write = archive.Parser.write_parquet
-
-    def spy(self, stats):
-        copies.append("copy")
-        return real_write(self, stats)
-
-    monkeypatch.setattr(archive.Parser, "write_parquet", spy)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     osn.load_cohort(local_archive, audience=AUDIENCE, cache=False)
-    assert copies == []
+    assert list(scratch.iterdir()) == []  # parsed rows and inflated text both removed
 
     cache = tmp_path / "cache"
     cold = load_both(local_archive, cache)
-    assert copies == ["copy"]
     folders = list(cache.glob("archives/*/entries/*"))
     assert 0 < len(folders) <= cold.report["files_read"]
     assert not list(cache.glob("archives/*/staging-*"))
     warm = load_both(local_archive, cache)
     assert warm.report["files_parsed"] == 0 and warm.df.equals(cold.df)
+
+
+@pytest.mark.parametrize("run_bytes", [1, 1 << 40], ids=["a-file-per-run", "one-run"])
+def test_how_files_are_grouped_into_runs_never_changes_the_answer(
+    local_archive, monkeypatch, run_bytes
+):
+    from onesig_nb.segment import archive
+
+    default = osn.load_cohort(local_archive, audience=AUDIENCE, cache=False)
+    statements: list[int] = []
+    real_copy = archive.Parser._copy
+
+    def spy(self, select, folder, fids):
+        statements.append(len(fids))
+        return real_copy(self, select, folder, fids)
+
+    monkeypatch.setattr(archive, "RUN_BYTES", run_bytes)
+    monkeypatch.setattr(archive.Parser, "_copy", spy)
+    grouped = osn.load_cohort(local_archive, audience=AUDIENCE, cache=False)
+    assert grouped.df.equals(default.df)
+    assert grouped.report.counts == default.report.counts
+    assert sorted(grouped.report.malformed) == sorted(default.report.malformed)
+    if run_bytes == 1:
+        assert set(statements) == {1} and len(statements) == default.report["files_read"]
+    else:
+        assert len(statements) <= 2  # one run of NDJSON (and one of batch bodies, if any)
