@@ -29,7 +29,15 @@ from bench._harness import (
 )
 
 #: Areas in the order they are reported; any other bench/<area>.py comes after these.
-ORDER = ("cohort_load", "tag_edits", "push_fanout", "preview", "rerun", "sandbox_load")
+ORDER = (
+    "cohort_load",
+    "cohort_scale",
+    "tag_edits",
+    "push_fanout",
+    "preview",
+    "rerun",
+    "sandbox_load",
+)
 
 
 def discover() -> list[str]:
