@@ -40,8 +40,12 @@ from onesig_nb.segment.membership import AUDIENCE_CLASSES_SQL, quote_literal
 
 try:  # ISA-L: the same gzip format, inflated several times faster than zlib
     from isal import igzip as _igzip
+    from isal.isal_zlib import error as _IsalError
 except ImportError:  # pragma: no cover - a platform without an isal wheel
-    _igzip = gzip
+    _igzip, _IsalError = gzip, zlib.error
+
+#: What inflating a damaged gzip file can raise (ISA-L's own error is not a zlib.error).
+_INFLATE_ERRORS = (OSError, EOFError, ValueError, zlib.error, _IsalError)
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
@@ -235,8 +239,8 @@ def _with_fid(select: str, fids: list[int]) -> str:
 
     ``file_index`` is the file's position in this statement's list; ``fids`` maps it to the
     file's index in the whole parse (an integer lookup, far cheaper than keeping a path)."""
-    lookup = "[" + ", ".join(str(f) for f in fids) + "]"
-    return f"SELECT CAST({lookup}[CAST(file_index AS BIGINT) + 1] AS INTEGER) AS fid, {', '.join(ROW_COLUMNS)} FROM ({select})"
+    fid = f"CAST([{', '.join(map(str, fids))}][CAST(file_index AS BIGINT) + 1] AS INTEGER)"
+    return f"SELECT {fid} AS fid, {', '.join(ROW_COLUMNS)} FROM ({select})"
 
 
 def _ndjson_scan(paths: list[str], fids: list[int]) -> str:
@@ -273,7 +277,7 @@ def inflate(path: Path, out: Path) -> str | None:
     try:
         with _igzip.open(path, "rb") as src, open(out, "wb") as dst:
             shutil.copyfileobj(src, dst, INFLATE_CHUNK)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
+    except _INFLATE_ERRORS as exc:
         out.unlink(missing_ok=True)
         return f"corrupt gzip: {exc}"
     return None

@@ -70,6 +70,20 @@ def test_corrupt_gzip_is_skipped_and_reported(tmp_path):
     assert cohort.report["skipped_files"] == 2
 
 
+@pytest.mark.parametrize("where", [0.01, 0.5], ids=["first-block", "middle"])
+def test_a_damaged_gzip_is_skipped_whole_with_the_reason(tmp_path, where):
+    _write_gz(tmp_path / "good.gz", [_msg(1)])
+    _write_gz(tmp_path / "damaged.gz", [_msg(i, user=f"x{i}") for i in range(2_000)])
+    data = bytearray((tmp_path / "damaged.gz").read_bytes())
+    at = max(20, int(len(data) * where))  # past the 10-byte header: the deflate data itself
+    data[at : at + 40] = bytes(b ^ 0x55 for b in data[at : at + 40])
+    (tmp_path / "damaged.gz").write_bytes(bytes(data))
+    cohort = osn.load_cohort(tmp_path, audience="vip")
+    assert cohort.external_ids == ["u1"]  # nothing of the damaged file, not even its first half
+    reason = dict(cohort.report.skipped_files)[str(tmp_path / "damaged.gz")]
+    assert reason.startswith("corrupt gzip")
+
+
 def test_only_corrupt_files_is_a_source_error(tmp_path):
     (tmp_path / "x.gz").write_bytes(b"\x1f\x8bgarbage")
     with pytest.raises(SourceError):
