@@ -1,7 +1,8 @@
 """Cohort load: Segment archive messages -> one audience's members with their traits.
 
-Ours: ``onesig_nb.load_cohort(<ws>/segment-logs, audience=K, cache=False)`` (DuckDB, explicit
-schema; cold: no archive cache). Peers, each measured in the same run:
+Ours: ``onesig_nb.load_cohort(<ws>/segment-logs, audience=K, cache=False)`` (gzip inflated by
+ISA-L one run ahead, DuckDB scanning with an explicit schema straight to Parquet; cold: no
+archive cache). Peers, each measured in the same run:
 
 - pandas: the obvious notebook code: ``read_json(lines=True)`` per file, ``concat``,
   ``json_normalize`` of context/properties/traits, sort, ``groupby().last()``, with the one
