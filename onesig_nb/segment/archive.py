@@ -169,10 +169,10 @@ def _sniff(path: Path) -> str:
 def _gzip_ok(path: Path) -> str | None:
     """None when the gzip file decompresses to its end, else the reason."""
     try:
-        with gzip.open(path, "rb") as fh:
+        with _igzip.open(path, "rb") as fh:
             while fh.read(1 << 20):
                 pass
-    except (OSError, EOFError, zlib.error) as exc:
+    except _INFLATE_ERRORS as exc:
         return f"corrupt gzip: {exc}"
     return None
 
@@ -497,7 +497,7 @@ def _blame(members: list[tuple[int, ArchiveFile, Path]], message: str):
 
 def _malformed_lines(path: Path):
     """Yield (line number, reason) for lines that are not a JSON object with a ``type``."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    opener = _igzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rb") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
