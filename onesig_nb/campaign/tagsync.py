@@ -36,14 +36,22 @@ __all__ = ["SYNC_STATUSES", "TagSync", "TagSyncPlan", "TagSyncResult"]
 
 log = logging.getLogger("onesig_nb.campaign.tagsync")
 
-#: Results are journaled in groups of this many (one SQLite transaction each).
-_FLUSH_EVERY = 500
+#: Intents are journaled in groups of this many (one SQLite transaction each); the first group
+#: is smaller, so the first request waits for a small write only.
+_INTENTS_EVERY = 500
+_FIRST_INTENTS = 64
+
+#: Answers are journaled in groups of this many (one SQLite transaction each).
+_ANSWERS_EVERY = 500
 
 #: Per-user statuses of a tag sync result.
 SYNC_STATUSES = ("updated", "unchanged", "not_in_onesignal", "failed")
 
 #: Status precedence when one user's tags went out in several requests (worst wins).
 _RANK = {"updated": 0, "not_in_onesignal": 1, "failed": 2}
+
+#: (status, note) of a changed user none of whose requests failed.
+_UPDATED = ("updated", None)
 
 
 def _user_missing(res: Any) -> bool:
@@ -242,28 +250,40 @@ class TagSync:
     def app_id(self) -> str:
         return str(self.client.app_id or "")
 
-    def _desired(self) -> dict[str, dict[str, str]]:
+    def _desired(self) -> tuple[list[str], dict[str, dict[str, str]]]:
+        """The cohort's external ids (in order, as text) and ``{external_id: {tag: value}}``
+        wanted for them (``""`` = no such tag), tags in the order they were asked for."""
         df = self.cohort.df
         names = [self.tag_map.get(t, t) for t in self.tags]
-        out: dict[str, dict[str, str]] = {}
-        columns = [df[t].tolist() for t in self.tags]
-        for i, eid in enumerate(df["external_id"].tolist()):
-            out[str(eid)] = {
-                name: (tag_value(col[i], name=name) or "")
-                for name, col in zip(names, columns, strict=True)
-            }
-        return out
+        eids = [e if type(e) is str else str(e) for e in df["external_id"].tolist()]
+        columns = [
+            _tag_values(df[t].tolist(), name) for t, name in zip(self.tags, names, strict=True)
+        ]
+        if len(names) == 1:
+            name, values = names[0], columns[0]
+            return eids, {eid: {name: v} for eid, v in zip(eids, values, strict=True)}
+        rows = zip(*columns, strict=True)
+        return eids, {
+            eid: dict(zip(names, row, strict=True)) for eid, row in zip(eids, rows, strict=True)
+        }
 
-    def _diff(self) -> tuple[dict[str, dict[str, str]], int]:
-        desired = self._desired()
+    def _diff(self) -> tuple[dict[str, dict[str, str]], int, list[str]]:
+        """``(changes, users, external ids)``: per user, the tags whose value differs from
+        what this journal last wrote for the app (all of them when it wrote nothing yet)."""
+        eids, desired = self._desired()
         state = self.journal.tag_state(self.app_id)
+        if not state:
+            return desired, len(desired), eids
         changes: dict[str, dict[str, str]] = {}
         for eid, tags in desired.items():
-            known = state.get(eid, {})
+            known = state.get(eid)
+            if known is None:
+                changes[eid] = tags
+                continue
             changed = {t: v for t, v in tags.items() if known.get(t) != v}
             if changed:
                 changes[eid] = changed
-        return changes, len(desired)
+        return changes, len(desired), eids
 
     @staticmethod
     def _parts(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -273,7 +293,7 @@ class TagSync:
 
     def plan(self) -> TagSyncPlan:
         """Users, changed users and requests of a run now (nothing sent or written)."""
-        changes, users = self._diff()
+        changes, users, _eids = self._diff()
         parts = sum(len(self._parts(t)) for t in changes.values())
         values = [v for t in changes.values() for v in t.values()]
         sample = next(iter(changes.items()), ("", {}))
@@ -301,7 +321,7 @@ class TagSync:
                 f"{self.name!r} is a campaign in journal {str(self.journal.path)!r}; give the "
                 "tag sync a different name."
             )
-        changes, _users = self._diff()
+        changes, _users, eids = self._diff()
         if run is None:
             self.journal.create_run(
                 self.name, kind="tagsync", app_id=self.app_id,
@@ -311,17 +331,17 @@ class TagSync:
             round_ = 1
         else:
             round_ = run["rounds"] + (1 if changes else 0)
-        outcome: dict[str, tuple[str, dict, str | None]] = {}
+        bad: dict[str, tuple[str, str | None]] = {}
         requests = 0
         if changes:
             self.journal.update_run(
                 self.name, rounds=round_, status="syncing", recipients=len(self.cohort),
                 cohort_fingerprint=self.cohort.fingerprint,
             )  # fmt: skip
-            requests = self._send(changes, round_, outcome, progress)
-            failed = any(s == "failed" for s, _, _ in outcome.values())
+            requests = self._send(changes, round_, bad, progress)
+            failed = any(s == "failed" for s, _ in bad.values())
             self.journal.update_run(self.name, status="partial" if failed else "synced")
-            missing = sum(1 for s, _, _ in outcome.values() if s == "not_in_onesignal")
+            missing = sum(1 for s, _ in bad.values() if s == "not_in_onesignal")
             if missing:
                 log.info(
                     "tag sync %s: %d cohort member(s) have no OneSignal user yet; their tags "
@@ -329,72 +349,107 @@ class TagSync:
                     self.name,
                     missing,
                 )
-        rows = []
-        names = [self.tag_map.get(t, t) for t in self.tags]
-        for eid in map(str, self.cohort.df["external_id"].tolist()):
-            status, tags, err = outcome.get(eid, ("unchanged", {}, None))
-            tags = {n: tags[n] for n in names if n in tags}  # in the order they were asked for
-            rows.append((eid, status, tags, err))
-        frame = pd.DataFrame(rows, columns=["external_id", "status", "tags", "note"])
+        frame = pd.DataFrame(_rows(eids, changes, bad))
         result = TagSyncResult(self.name, frame, requests, time.monotonic() - started)
-        log.info("tag sync %s: %s", self.name, result.summary)
+        if log.isEnabledFor(logging.INFO):
+            log.info("tag sync %s: %s", self.name, result.summary)
         return result
 
-    def _journaled(self, edits: list[TagEdit], round_: int) -> Iterator[TagEdit]:
-        """``edits`` as the client pulls them, each group's intents journaled just before its
-        first edit is handed out: every request still has its intent first, and the journal
-        writes overlap the requests in flight instead of delaying the first one."""
-        for i in range(0, len(edits), _FLUSH_EVERY):
-            chunk = edits[i : i + _FLUSH_EVERY]
-            self.journal.add_tag_intents(
-                self.name, round_, [(e.ref[0], e.ref[1], e.tags) for e in chunk]
-            )
-            yield from chunk
+    def _journaled(self, edits: dict[str, dict], part: int, round_: int) -> Iterator[TagEdit]:
+        """``edits`` (``{external_id: tags}``, tags of request ``part``) as the client pulls
+        them, as :class:`TagEdit` with ``ref=part``, each group's intents journaled just before
+        its first edit is handed out: every request has its intent first, and the journal
+        writes overlap the requests in flight instead of delaying the first one (the first
+        group is small, so the first request waits for a small write only). The edits are made
+        as they are pulled, overlapping the requests too."""
+        eids = list(edits)
+        n = len(eids)
+        bounds = [0, *range(min(_FIRST_INTENTS, n), n, _INTENTS_EVERY), n]
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            group = eids[start:end]
+            self.journal.add_tag_intents(self.name, round_, [(e, part, edits[e]) for e in group])
+            for eid in group:
+                tags = edits[eid]
+                yield TagEdit(eid, dict(sorted(tags.items())) if len(tags) > 1 else tags, part)
 
-    def _send(self, changes: dict, round_: int, outcome: dict, progress: Any) -> int:
-        parts = {eid: self._parts(tags) for eid, tags in changes.items()}
-        total = sum(len(ps) for ps in parts.values())
+    def _send(self, changes: dict, round_: int, bad: dict, progress: Any) -> int:
+        """Send every part of ``changes``; failed users go into ``bad`` as ``{eid: (status,
+        note)}`` (worst status of their parts, last note). Every answer is journaled before
+        this returns or raises, in groups (one SQLite transaction each)."""
+        step = limits.MAX_TAGS_PER_REQUEST
+        widest = max(map(len, changes.values()))
+        if widest <= step:  # one request per user (nearly always)
+            passes, total = [changes], len(changes)
+        else:
+            parts = {eid: self._parts(tags) for eid, tags in changes.items()}
+            total = sum(map(len, parts.values()))
+            passes = [
+                {eid: ps[part] for eid, ps in parts.items() if len(ps) > part}
+                for part in range(-(-widest // step))
+            ]
         bar = None
         if progress is True:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, desc=self.name, unit="req")
+        tick = bar.update if bar is not None else None
         done, buffer = 0, []
-        passes = max(len(ps) for ps in parts.values())
         try:
-            for part in range(passes):
+            for part, edits in enumerate(passes):
                 if part:  # OneSignal allows 1 update per user per second
                     self._sleep(1.0 / limits.USER_UPDATES_PER_USER_PER_SECOND)
-                edits = [
-                    TagEdit(eid, ps[part], ref=(eid, part))
-                    for eid, ps in parts.items()
-                    if len(ps) > part
-                ]
-                for res in self.client.iter_tag_edits(self._journaled(edits, round_)):
-                    eid, idx = res.edit.ref
-                    err = None if res.ok else self.client.redact(f"{res.error}")
-                    buffer.append((eid, idx, res.edit.tags, bool(res.ok), res.status, err))
-                    prev = outcome.get(eid, ("updated", {}, None))
+                add = buffer.append
+                for res in self.client.iter_tag_edits(self._journaled(edits, part, round_)):
+                    edit = res.edit
                     if res.ok:
-                        status = "updated"
-                    elif _user_missing(res):
-                        status = "not_in_onesignal"
-                        err = "no OneSignal user with this external id yet; a later run retries"
+                        add((edit.external_id, edit.ref, edit.tags, True, res.status, None))
                     else:
-                        status = "failed"
-                    status = max(status, prev[0], key=_RANK.__getitem__)
-                    outcome[eid] = (status, {**prev[1], **res.edit.tags}, err or prev[2])
-                    done += 1
-                    if len(buffer) >= _FLUSH_EVERY:
+                        eid = edit.external_id
+                        err = self.client.redact(f"{res.error}")
+                        add((eid, edit.ref, edit.tags, False, res.status, err))
+                        if _user_missing(res):
+                            status = "not_in_onesignal"
+                            err = "no OneSignal user with this external id yet; a later run retries"
+                        else:
+                            status = "failed"
+                        prev = bad.get(eid, _UPDATED)
+                        bad[eid] = (max(status, prev[0], key=_RANK.__getitem__), err or prev[1])
+                    if len(buffer) >= _ANSWERS_EVERY:
                         self.journal.record_tag_results(self.name, round_, self.app_id, buffer)
                         buffer = []
-                    if bar is not None:
-                        bar.update(1)
-                    elif callable(progress):
-                        progress(done, total)
+                        add = buffer.append
+                    if progress:
+                        done += 1
+                        if tick is not None:
+                            tick(1)
+                        elif callable(progress):
+                            progress(done, total)
         finally:
             if buffer:
                 self.journal.record_tag_results(self.name, round_, self.app_id, buffer)
             if bar is not None:
                 bar.close()
         return total
+
+
+def _tag_values(values: list, name: str) -> list[str]:
+    """A trait column's values as tag values (``""`` = no tag); text passes as it is."""
+    return [v if type(v) is str else (tag_value(v, name=name) or "") for v in values]
+
+
+def _rows(eids: list[str], changes: dict, bad: dict) -> dict[str, list]:
+    """A result's columns, one row per cohort user in cohort order.
+
+    A changed user's tags are ``changes[eid]``: every part of it went out (a run that stopped
+    early raised instead of returning), its keys in the order the traits were asked for. A
+    changed user none of whose requests failed is ``updated``."""
+    sent = [changes.get(eid) for eid in eids]
+    statuses = ["unchanged" if tags is None else "updated" for tags in sent]
+    notes: list[str | None] = [None] * len(eids)
+    if bad:
+        for i, eid in enumerate(eids):
+            outcome = bad.get(eid)
+            if outcome is not None:
+                statuses[i], notes[i] = outcome
+    tags = [{} if t is None else t for t in sent]
+    return {"external_id": eids, "status": statuses, "tags": tags, "note": notes}
