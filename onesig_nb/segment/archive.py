@@ -270,17 +270,35 @@ def _gzip_isize(path: Path) -> int:
 
 
 def inflate(path: Path, out: Path) -> str | None:
-    """Decompress the gzip file ``path`` into ``out`` with ISA-L; None, or why it failed.
+    """Decompress the gzip file ``path`` into ``out`` with ISA-L; None, or why the file is bad.
 
     A file that fails part-way is not used at all (like a truncated upload), so its
-    half-written copy is removed."""
+    half-written copy is removed. Failing to *write* the copy (a full disk) is not the file's
+    fault: that raises :class:`SourceError` saying where the space ran out."""
     try:
-        with _igzip.open(path, "rb") as src, open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst, INFLATE_CHUNK)
-    except _INFLATE_ERRORS as exc:
-        out.unlink(missing_ok=True)
-        return f"corrupt gzip: {exc}"
-    return None
+        src = _igzip.open(path, "rb")
+    except OSError as exc:
+        return f"unreadable: {exc}"
+    with src:
+        try:
+            with open(out, "wb") as dst:
+                while True:
+                    try:
+                        chunk = src.read(INFLATE_CHUNK)
+                    except _INFLATE_ERRORS as exc:
+                        reason = f"corrupt gzip: {exc}"
+                        break
+                    if not chunk:
+                        return None
+                    dst.write(chunk)
+        except OSError as exc:
+            out.unlink(missing_ok=True)
+            raise SourceError(
+                f"Could not write the decompressed copy of {path.name} in {out.parent} "
+                f"({exc}). Free some disk space there, or pass cache=<a folder on a larger disk>."
+            ) from None
+    out.unlink(missing_ok=True)
+    return reason
 
 
 @dataclass

@@ -84,6 +84,17 @@ def test_a_damaged_gzip_is_skipped_whole_with_the_reason(tmp_path, where):
     assert reason.startswith("corrupt gzip")
 
 
+def test_no_room_for_the_decompressed_copy_is_a_source_error_not_a_corrupt_file(tmp_path):
+    from onesig_nb.segment.archive import inflate
+
+    _write_gz(tmp_path / "good.gz", [_msg(1)])
+    nowhere = tmp_path / "no-such-folder" / "good.jsonl"
+    with pytest.raises(SourceError, match="Could not write the decompressed copy of good.gz"):
+        inflate(tmp_path / "good.gz", nowhere)
+    assert inflate(tmp_path / "good.gz", tmp_path / "good.jsonl") is None
+    assert b'"u1"' in (tmp_path / "good.jsonl").read_bytes()
+
+
 def test_only_corrupt_files_is_a_source_error(tmp_path):
     (tmp_path / "x.gz").write_bytes(b"\x1f\x8bgarbage")
     with pytest.raises(SourceError):
