@@ -378,7 +378,7 @@ class Parser:
                 entry = CacheEntry(f.size, f.stamp, status="skipped", reason=skipped[f.name])
                 out.append(Parsed(f, entry, None))
                 continue
-            messages, malformed, kept = stats.get(fid, (0, 0, 0))
+            messages, malformed = stats.get(fid, (0, 0))
             entry = CacheEntry(
                 f.size, f.stamp, kind=kinds[fid], messages=messages, malformed=malformed
             )
@@ -467,17 +467,17 @@ class Parser:
             "(FORMAT PARQUET, PARTITION_BY (fid), OVERWRITE_OR_IGNORE)"
         )
 
-    def _stats(self, folder: Path) -> dict[int, tuple[int, int, int]]:
-        """Per file index: (messages, unreadable lines, rows worth keeping)."""
+    def _stats(self, folder: Path) -> dict[int, tuple[int, int]]:
+        """Per file index: (messages, unreadable lines)."""
         if not any(folder.glob("fid=*/*.parquet")):
             return {}
         files = quote_literal(str(folder / "fid=*" / "*.parquet"))
         rows = self.con.execute(
             "SELECT fid, count(*) FILTER (WHERE type IS NOT NULL), "
-            "count(*) FILTER (WHERE type IS NULL), count(*) FILTER (WHERE type <> '') "
+            "count(*) FILTER (WHERE type IS NULL) "
             f"FROM read_parquet({files}, hive_partitioning = true) GROUP BY fid"
         ).fetchall()
-        return {int(fid): (int(m), int(bad), int(kept)) for fid, m, bad, kept in rows}
+        return {int(fid): (int(m), int(bad)) for fid, m, bad in rows}
 
     @staticmethod
     def _locate(f: ArchiveFile, entry: CacheEntry) -> None:
